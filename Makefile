@@ -1,0 +1,116 @@
+# egress — plain make. Every binary lands in $(BUILD)/.
+#
+#   make            build egressd, egressctl and the test programs
+#   make check      deps, build under gcc and clang, unit tests (also under
+#                   ASan+UBSan), fuzz smoke runs, network-namespace tests
+#   make demo       deps, build, run the demo in network namespaces
+#   make bench      deps, build, run the benchmarks in bench/
+#   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60)
+#
+# Source layout is the architecture: src/<part>/<concept>.c. A program is
+# its own folder src/<program>/ linked with the library: every other folder.
+
+BUILD   ?= build
+CC      ?= cc
+SAN     ?=
+OPT     ?= -O2
+CSTD    := -std=c17
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
+CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
+CFLAGS  ?= $(OPT) -g
+LDLIBS  += -lcrypto -lsodium -lpthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROGRAMS  := egressd egressctl
+PROG_SRCS := $(foreach p,$(PROGRAMS),$(wildcard src/$(p)/*.c))
+LIB_SRCS  := $(filter-out $(PROG_SRCS),$(sort $(wildcard src/*/*.c)))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard src/$(1)/*.c)))
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps check test unit-tests netns-tests fuzz fuzz-build fuzz-smoke \
+        demo bench clean
+all: $(addprefix $(BUILD)/,$(PROGRAMS)) $(TESTS) $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/lib.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/egressd: $(call prog_objs,egressd) $(BUILD)/lib.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/egressctl: $(call prog_objs,egressctl) $(BUILD)/lib.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/lib.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/lib.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+deps:
+	@sh mk/deps.sh
+
+# Unit tests print "N passed, N failed"; tests/run-unit sums them.
+unit-tests: all
+	@sh tests/run-unit $(BUILD)
+
+netns-tests: all
+	@sh tests/netns/run-all $(BUILD)
+
+# Fuzz targets build with clang's libFuzzer, the library under ASan+UBSan.
+FUZZ_BUILD := $(BUILD)/fuzz-obj
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz-build:
+	$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) \
+	    CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/lib.a
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  echo "clang $$f"; \
+	  clang $(CSTD) $(WARN) -D_GNU_SOURCE -Isrc -O1 -g \
+	    -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+	    $$f $(FUZZ_BUILD)/lib.a $(LDLIBS) -o $(BUILD)/fuzz/$$n || exit 1; done
+
+fuzz-smoke: fuzz-build
+	@sh fuzz/run $(BUILD)/fuzz 10
+
+fuzz: deps fuzz-build
+	@sh fuzz/run $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+check: deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
+	$(MAKE) --no-print-directory unit-tests
+	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
+	$(MAKE) --no-print-directory fuzz-smoke
+	$(MAKE) --no-print-directory netns-tests
+	@echo "make check: all stages passed"
+
+demo: deps all
+	@sh demo/demo.sh $(BUILD)
+
+bench: deps all
+	@sh bench/throughput $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
