@@ -47,6 +47,7 @@ int wg_device_init(struct wg_device *dev, const struct wg_device_io *io, void *i
 	dev->io = io;
 	dev->io_ctx = io_ctx;
 	dev->mtu = WG_DEFAULT_MTU;
+	dev->walltime = walltime_now;
 	allowedips_init(&dev->allowedips);
 	wg_index_init(&dev->index);
 	cookie_checker_init(&dev->cookie_checker);

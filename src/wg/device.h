@@ -80,6 +80,8 @@ struct wg_device {
 	struct pkt_batch udp_out, tun_out;
 	const struct wg_device_io *io;
 	void *io_ctx;
+	/* Wall clock for TAI64N timestamps; tests replace it. */
+	struct timespec (*walltime)(void);
 
 	uint64_t counters[WG_CTR__MAX];
 };

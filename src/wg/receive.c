@@ -163,7 +163,7 @@ static void consume_response(struct wg_device *dev, const struct handshake_item 
 	wg_device_count(dev, WG_CTR_sessions_established);
 	wg_timers_session_derived(&peer->timers, now);
 	wg_timers_handshake_complete(&peer->timers);
-	peer->walltime_last_handshake = walltime_now();
+	peer->walltime_last_handshake = peer->device->walltime();
 	/* Confirm the session to the responder: data if we have some, else
 	 * a keepalive. */
 	wg_send_keepalive(peer, now);
@@ -392,7 +392,7 @@ static void receive_data(struct wg_device *dev, struct pkt *p, monotime_ns now)
 	dev->counters[WG_CTR_rx_bytes] += wire_len;
 	if (wg_peer_received_with_keypair(peer, kp)) {
 		wg_timers_handshake_complete(&peer->timers);
-		peer->walltime_last_handshake = walltime_now();
+		peer->walltime_last_handshake = peer->device->walltime();
 		wg_send_staged_packets(peer, now);
 	}
 	keep_key_fresh_receive(peer, kp, now);

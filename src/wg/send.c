@@ -57,7 +57,7 @@ void wg_send_handshake_initiation(struct wg_peer *peer, bool is_retry, monotime_
 	peer->last_sent_handshake = now;
 	if (!handshake_new_index(peer))
 		return;
-	noise_tai64n(ts, walltime_now());
+	noise_tai64n(ts, peer->device->walltime());
 	if (!noise_handshake_create_initiation(&msg, &peer->handshake, ts, NULL))
 		return;
 	message_encode_initiation(buf, sizeof(buf), &msg);
