@@ -95,14 +95,18 @@ fuzz-smoke: fuzz-build
 fuzz: deps fuzz-build
 	@sh fuzz/run $(BUILD)/fuzz $(FUZZ_SECONDS)
 
+# Each stage appends its "N passed, N failed" line to build/check-results;
+# the last line of a check is the total.
+export RESULTS := $(CURDIR)/build/check-results
 check: deps
+	@mkdir -p build && rm -f $(RESULTS)
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
 	$(MAKE) --no-print-directory unit-tests
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory netns-tests
-	@echo "make check: all stages passed"
+	@sh tests/summary $(RESULTS)
 
 demo: deps all
 	@sh demo/demo.sh $(BUILD)
