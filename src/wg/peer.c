@@ -84,6 +84,9 @@ struct wg_peer *wg_peer_create(struct wg_device *dev,
 	cookie_init(&peer->latest_cookie);
 	cookie_precompute_peer_keys(&peer->latest_cookie, public_key);
 	wg_timers_init(&peer->timers, &wg_device_timer_actions);
+	/* Peers that lost a session together must not retry in lock step. */
+	crypto_random(&peer->timers.jitter_state, sizeof(peer->timers.jitter_state));
+	peer->timers.jitter_state |= 1;
 	peer_link(dev, peer);
 	return peer;
 }

@@ -410,9 +410,9 @@ static void test_both_initiate_at_once(void)
 	send_ip(0, "100.64.0.1", "100.64.0.2");
 	send_ip(1, "100.64.0.2", "100.64.0.1");
 	wire_cut[0] = wire_cut[1] = false;
-	advance(SECONDS(6));
-	send_ip(0, "100.64.0.1", "100.64.0.2");
-	send_ip(1, "100.64.0.2", "100.64.0.1");
+	/* Simultaneous retries can cross again; jitter separates them. */
+	for (int i = 0; i < 40 && !(nodes[0].delivered && nodes[1].delivered); i++)
+		advance(SECONDS(1));
 	CHECK(nodes[0].delivered >= 1);
 	CHECK(nodes[1].delivered >= 1);
 	CHECK(ctr(0, WG_CTR_rx_drop_unknown_index) == 0);
