@@ -1,8 +1,9 @@
 # egress — plain make. Every binary lands in $(BUILD)/.
 #
 #   make            build egressd, egressctl and the test programs
-#   make check      deps, build under gcc and clang, unit tests (also under
-#                   ASan+UBSan), fuzz smoke runs, network-namespace tests
+#   make check      deps, build under gcc and clang, unit tests, fuzz smoke
+#                   runs, network-namespace tests; unit and netns tests
+#                   again with everything under ASan+UBSan
 #   make demo       deps, build, run the demo in network namespaces
 #   make bench      deps, build, run the benchmarks in bench/
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60)
@@ -106,6 +107,7 @@ check: deps
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory netns-tests
+	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan netns-tests
 	@sh tests/summary $(RESULTS)
 
 demo: deps all
