@@ -53,8 +53,12 @@ static void watch(struct daemon *d, int fd, uint64_t tag)
 static int io_set_listen_port(void *ctx, uint16_t port, uint16_t *actual)
 {
 	struct daemon *d = ctx;
+	int old_fd4 = d->udp.fd4, old_fd6 = d->udp.fd6;
 	int ret = udp_sockets_bind(&d->udp, port);
 
+	*actual = d->udp.port;
+	if (ret == 0 && d->udp.fd4 == old_fd4 && d->udp.fd6 == old_fd6)
+		return 0;	/* same port: the sockets were kept */
 	if (ret < 0) {
 		log_warn("cannot bind UDP port %u: %s", port, strerror(-ret));
 		return -EADDRINUSE;

@@ -19,9 +19,9 @@ wg_peer "$C" "$CIF" srv "$OS4/32" "$S4:$SPORT"
 check_ping "tunnel up" "$C" "$OS4" 3
 check_eq "egressd: first endpoint" "$(wg_field "$SIF" cli endpoint)" "$C4:$CPORT"
 
-# Continuous traffic through every move: 120 pings, 0.1 s apart (12 s).
-PINGS=120
-eg_spawn ping ip netns exec "$C" timeout 20 ping -n -c $PINGS -i 0.1 -W 1 "$OS4"
+# Continuous traffic through every move: 150 pings, 0.1 s apart (15 s).
+PINGS=150
+eg_spawn ping ip netns exec "$C" timeout 25 ping -n -c $PINGS -i 0.1 -W 1 "$OS4"
 PPID_=$EG_PID
 
 endpoint_is() { [ "$(wg_field "$SIF" cli endpoint)" = "$1" ]; }
@@ -62,7 +62,17 @@ check_ping "new egressd port: client -> egressd over IPv4" "$C" "$OS4" 3
 nsx "$C" wg set "$CIF" peer "$(pub srv)" endpoint "[$S6]:$((SPORT + 9))"
 moved "new egressd port, IPv6" "[$C6]:$((CPORT + 7))"
 
-wait_for 20 "background ping to finish" eval '! pid_alive $PPID_'
+eg_log "egressd answers from the address it was reached at (sticky source)"
+addr_add "$S" s0 198.18.0.10/24 2001:db8:1::10/64
+for ep in "198.18.0.10:$((SPORT + 9))" "[2001:db8:1::10]:$((SPORT + 9))"; do
+	nsx "$C" wg set "$CIF" peer "$(pub srv)" endpoint "$ep"
+	check_ping "client -> egressd at $ep" "$C" "$OS4" 3
+	check_ping "egressd -> client" "$S" "$OC4" 3
+	# wireguard-go takes its peer's endpoint from where replies come from.
+	check_eq "the client still sees egressd at" "$(wg_field "$CIF" srv endpoint)" "$ep"
+done
+
+wait_for 25 "background ping to finish" eval '! pid_alive $PPID_'
 wait "$PPID_" 2>/dev/null
 got=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' "$EG_TMP/ping.log")
 eg_log "$(grep 'packets transmitted' "$EG_TMP/ping.log")"
