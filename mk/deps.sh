@@ -3,7 +3,9 @@
 # with, only those missing. Run as root (make check / make demo do).
 set -eu
 PKGS="gcc make clang libclang-rt-14-dev llvm pkg-config libssl-dev libsodium-dev
-      iproute2 iputils-ping nftables wireguard-go wireguard-tools iperf3 procps"
+      libyaml-dev libjansson-dev libmaxminddb-dev libmaxmind-db-writer-perl
+      iproute2 iputils-ping nftables wireguard-go wireguard-tools iperf3 procps
+      dnsmasq bind9-dnsutils openssl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

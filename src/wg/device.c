@@ -158,11 +158,49 @@ static void stage_packet(struct wg_device *dev, struct wg_peer *peer, struct pkt
 	}
 }
 
+void wg_device_set_hooks(struct wg_device *dev, const struct wg_device_hooks *hooks,
+			 void *ctx)
+{
+	dev->hooks = hooks;
+	dev->hooks_ctx = ctx;
+}
+
+void wg_device_send_to_peer(struct wg_device *dev, struct wg_peer *peer, struct pkt *p,
+			    const struct wg_endpoint *ep)
+{
+	if (ep)
+		p->ep = *ep;
+	else
+		p->ep.addr.sa.sa_family = AF_UNSPEC;
+	stage_packet(dev, peer, p);
+}
+
+void wg_device_send_to_tun(struct wg_device *dev, struct pkt *p)
+{
+	wg_device_queue_tun(dev, p);
+}
+
+void wg_device_send_pending(struct wg_device *dev, monotime_ns now)
+{
+	while (dev->xmit_list) {
+		struct wg_peer *peer = dev->xmit_list;
+
+		dev->xmit_list = peer->xmit_next;
+		peer->on_xmit_list = false;
+		wg_send_staged_packets(peer, now);
+	}
+}
+
 void wg_device_xmit(struct wg_device *dev, struct pkt **pkts, size_t n, monotime_ns now)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct pkt *p = pkts[i];
 		int family = 0;
+
+		if (dev->hooks && dev->hooks->tun_rx &&
+		    dev->hooks->tun_rx(dev->hooks_ctx, p, now) == WG_HOOK_TAKEN)
+			continue;
+
 		const uint8_t *dst = packet_destination(p, &family);
 		struct wg_peer *peer = dst ? allowedips_lookup(&dev->allowedips, family, dst) : NULL;
 		enum wg_counter reason = !dst ? WG_CTR_tx_drop_bad_packet : WG_CTR_tx_drop_no_peer;
@@ -176,13 +214,7 @@ void wg_device_xmit(struct wg_device *dev, struct pkt **pkts, size_t n, monotime
 		}
 		stage_packet(dev, peer, p);
 	}
-	while (dev->xmit_list) {
-		struct wg_peer *peer = dev->xmit_list;
-
-		dev->xmit_list = peer->xmit_next;
-		peer->on_xmit_list = false;
-		wg_send_staged_packets(peer, now);
-	}
+	wg_device_send_pending(dev, now);
 }
 
 /* ---- timers ---- */

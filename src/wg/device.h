@@ -38,6 +38,25 @@ struct wg_device_io {
 	int (*set_fwmark)(void *ctx, uint32_t fwmark);
 };
 
+/* Hooks let a node's data path (src/node/) take packets at two points:
+ * after a tunnel packet is decrypted, and when a packet comes from the TUN.
+ * Without hooks the device is plain WireGuard. */
+enum wg_hook_verdict { WG_HOOK_PASS, WG_HOOK_TAKEN };
+
+struct wg_device_hooks {
+	/* A decrypted payload that is a fabric message (fabric/messages.h):
+	 * not IP, so cryptokey routing cannot judge it; the hook owns p and
+	 * must itself check that peer is a node. Without this hook such
+	 * payloads are dropped as bad inner packets. */
+	void (*fabric_rx)(void *ctx, struct wg_peer *peer, struct pkt *p, monotime_ns now);
+	/* A decrypted IP packet that passed the allowed-ips source check.
+	 * TAKEN: the hook owns p. PASS: it goes to the TUN as usual. */
+	enum wg_hook_verdict (*tunnel_rx)(void *ctx, struct wg_peer *peer, struct pkt *p,
+					  monotime_ns now);
+	/* An IP packet from the TUN, before cryptokey routing. */
+	enum wg_hook_verdict (*tun_rx)(void *ctx, struct pkt *p, monotime_ns now);
+};
+
 struct handshake_item {
 	struct wg_endpoint src;
 	uint16_t len;
@@ -80,6 +99,8 @@ struct wg_device {
 	struct pkt_batch udp_out, tun_out;
 	const struct wg_device_io *io;
 	void *io_ctx;
+	const struct wg_device_hooks *hooks;
+	void *hooks_ctx;
 	/* Wall clock for TAI64N timestamps; tests replace it. */
 	struct timespec (*walltime)(void);
 
@@ -104,6 +125,17 @@ size_t wg_device_process_handshakes(struct wg_device *dev, size_t budget,
 				    monotime_ns now);
 /* IP packets from the TUN interface; the device takes ownership. */
 void wg_device_xmit(struct wg_device *dev, struct pkt **pkts, size_t n, monotime_ns now);
+
+void wg_device_set_hooks(struct wg_device *dev, const struct wg_device_hooks *hooks,
+			 void *ctx);
+/* Queues p (an IP packet or a fabric message, at p->data) to be encrypted
+ * for peer and sent over ep (NULL: the peer's endpoint). It goes out with
+ * the current batch; outside a batch call wg_device_send_pending(). */
+void wg_device_send_to_peer(struct wg_device *dev, struct wg_peer *peer, struct pkt *p,
+			    const struct wg_endpoint *ep);
+void wg_device_send_pending(struct wg_device *dev, monotime_ns now);
+/* Writes p (an IP packet) to the TUN with the current batch. */
+void wg_device_send_to_tun(struct wg_device *dev, struct pkt *p);
 
 void wg_device_run_timers(struct wg_device *dev, monotime_ns now);
 /* The earliest timer deadline of any peer, or 0 when none is set. */

@@ -38,6 +38,7 @@ struct pkt *pkt_alloc(struct pkt_pool *pool)
 	p->next = NULL;
 	p->data = p->buf + PKT_HEADROOM;
 	p->len = 0;
+	p->ep.addr.sa.sa_family = AF_UNSPEC;	/* "send to the peer's endpoint" */
 	return p;
 }
 

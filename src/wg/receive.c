@@ -4,6 +4,7 @@
  * replay -> allowed IPs. A peer's state changes only once a message fully
  * authenticated. Every drop raises one counter. */
 #include "wg/device.h"
+#include "fabric/messages.h"
 #include "wg/peer.h"
 #include "crypto/crypto.h"
 #include "common/cursor.h"
@@ -59,6 +60,8 @@ void wg_device_receive(struct wg_device *dev, struct pkt **pkts, size_t n, monot
 				     WG_CTR_rx_drop_bad_type);
 		}
 	}
+	/* Hooks may have forwarded packets to other peers. */
+	wg_device_send_pending(dev, now);
 }
 
 /* Under load while the queue is long, and for a second after (so an
@@ -329,6 +332,11 @@ static void deliver(struct wg_device *dev, struct wg_peer *peer, struct pkt *p,
 		pkt_free(&dev->pool, p);
 		return;
 	}
+	if (dev->hooks && dev->hooks->fabric_rx && fabric_is_message(p->data, p->len)) {
+		wg_timers_data_received(&peer->timers, now);
+		dev->hooks->fabric_rx(dev->hooks_ctx, peer, p, now);
+		return;
+	}
 	len = inner_packet_len(p->data, p->len, &family, &src);
 	if (!len) {
 		drop(dev, p, WG_CTR_rx_drop_bad_inner_packet);
@@ -341,6 +349,9 @@ static void deliver(struct wg_device *dev, struct wg_peer *peer, struct pkt *p,
 	p->len = len;			/* strip the padding */
 	wg_timers_data_received(&peer->timers, now);
 	wg_device_count(dev, WG_CTR_rx_packets);
+	if (dev->hooks && dev->hooks->tunnel_rx &&
+	    dev->hooks->tunnel_rx(dev->hooks_ctx, peer, p, now) == WG_HOOK_TAKEN)
+		return;
 	wg_device_queue_tun(dev, p);
 }
 

@@ -163,7 +163,10 @@ static void send_one(struct wg_peer *peer, struct noise_keypair *kp, struct pkt 
 	bool keepalive = p->len == 0;
 
 	encrypt_packet(p, kp, kp->sending_counter++, dev->mtu);
-	p->ep = peer->endpoint;
+	/* A packet may name its own path (fabric traffic over a chosen
+	 * underlay); everything else goes to the peer's endpoint. */
+	if (!wg_endpoint_is_set(&p->ep))
+		p->ep = peer->endpoint;
 	peer->tx_bytes += p->len;
 	wg_device_count(dev, keepalive ? WG_CTR_keepalive_tx : WG_CTR_tx_packets);
 	dev->counters[WG_CTR_tx_bytes] += p->len;
