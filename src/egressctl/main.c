@@ -1,85 +1,277 @@
-/* egressctl: the operator's command line for egressd.
+/* egressctl: the operator's command line for egressd. A table of
+ * subcommands as in wireguard-tools' wg.c, one file each:
  *
- *   egressctl stats IFNAME      every counter of a running egressd
+ *   egressctl [--json] stats IFNAME     every counter
+ *   egressctl [--json] paths IFNAME     underlay paths and their health
+ *   egressctl [--json] flows IFNAME     live sessions
+ *   egressctl [--json] explain IFNAME   why a session takes its egress
  *
- * Talks to /var/run/egress/IFNAME.ctl. Later issues add plan, apply,
- * paths, flows and explain here, one file per subcommand. */
+ * This file owns what they share: options, the call to egressd over
+ * $EGRESS_CONTROL_DIR/IFNAME.ctl (default /var/run/egress), error
+ * answers and exit codes (0 ok, 1 egressd failed or said no, 2 usage).
+ * The hidden "--render-file CMD FILE" renders a saved answer instead of
+ * asking egressd: tests/egressctl/ uses it. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#define CONTROL_DIR "/var/run/egress"
+#include "egressctl/args.h"
+#include "egressctl/control_client.h"
+#include "egressctl/render.h"
+#include "egressctl/subcommand.h"
 
-static int connect_control(const char *ifname)
+static const struct subcommand *const subcommands[] = {
+	&stats_subcommand, &paths_subcommand, &flows_subcommand, &explain_subcommand,
+};
+#define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static const char *prog = "egressctl";
+
+int subcommand_bad_arg(const char *cmd, const char *option, const char *value,
+		       const char *why)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.ctl", CONTROL_DIR, ifname) >=
-	    (int)sizeof(sun.sun_path)) {
-		fprintf(stderr, "egressctl: interface name too long\n");
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "egressctl: %s: %s (is egressd running on %s?)\n", sun.sun_path,
-			strerror(errno), ifname);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	if (value)
+		fprintf(stderr, "%s: %s: %s '%s': %s\n", prog, cmd, option, value, why);
+	else
+		fprintf(stderr, "%s: %s: %s: %s\n", prog, cmd, option, why);
+	fprintf(stderr, "Try '%s %s --help'.\n", prog, cmd);
+	return EGRESSCTL_USAGE;
 }
 
-/* Sends one request and copies the answer, up to its empty line, to stdout. */
-static int request(const char *ifname, const char *req)
+int subcommand_option(const char *cmd, int argc, char **argv, int *i, const char *name,
+		      const char **value)
 {
-	char buf[4096];
-	size_t have = 0;
-	int fd = connect_control(ifname);
+	size_t n = strlen(name);
+	const char *arg = argv[*i];
 
-	if (fd < 0)
-		return 1;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		perror("egressctl: send");
-		close(fd);
+	if (strncmp(arg, name, n))
+		return 0;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
 		return 1;
 	}
-	for (;;) {
-		ssize_t n = recv(fd, buf + have, sizeof(buf) - have, 0);
-
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		char *end = memmem(buf, have, "\n\n", 2);
-		size_t out = end ? (size_t)(end - buf) + 1 : have > 1 ? have - 1 : 0;
-
-		fwrite(buf, 1, out, stdout);
-		memmove(buf, buf + out, have - out);
-		have -= out;
-		if (end)
-			break;
+	if (arg[n])
+		return 0;
+	if (*i + 1 >= argc) {
+		subcommand_bad_arg(cmd, name, NULL, "needs a value");
+		return -1;
 	}
-	close(fd);
-	return 0;
+	*value = argv[++*i];
+	return 1;
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: egressctl stats IFNAME\n");
+	fprintf(out, "Usage: %s [--json] <command> IFNAME [options]\n\n", prog);
+	fputs("Commands:\n", out);
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", subcommands[i]->name, subcommands[i]->summary);
+	fprintf(out, "  %-9s %s\n\n", "help", "this list; 'help COMMAND' for its options");
+	fputs("  --json    print egressd's JSON answer instead of tables\n\n", out);
+	fputs("egressd's control socket: $EGRESS_CONTROL_DIR/IFNAME.ctl "
+	      "(default " CONTROL_CLIENT_DIR ").\n", out);
+}
+
+static void subcommand_usage(const struct subcommand *sc, FILE *out)
+{
+	fprintf(out, "Usage: %s [--json] %s IFNAME%s%s\n", prog, sc->name,
+		*sc->usage ? " " : "", sc->usage);
+	fprintf(out, "\n%c%s.\n", toupper((unsigned char)sc->summary[0]), sc->summary + 1);
+	if (*sc->details)
+		fprintf(out, "\n%s", sc->details);
+}
+
+static const struct subcommand *subcommand_find(const char *name)
+{
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+		if (!strcmp(subcommands[i]->name, name))
+			return subcommands[i];
+	return NULL;
+}
+
+/* --json may come anywhere; it is taken out so that subcommands never
+ * see it. Returns the new argc. */
+static int take_json_flag(int argc, char **argv, bool *json)
+{
+	int out = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			*json = true;
+		else
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+/* A JSON answer: an error says so on stderr, otherwise it is printed
+ * as it came (--json) or rendered. */
+static int show_json(const struct subcommand *sc, const struct control_answer *ans, bool json)
+{
+	json_error_t jerr;
+	json_t *root;
+	const json_t *error;
+
+	if (ans->len >= 6 && !memcmp(ans->buf, "error=", 6)) {
+		fprintf(stderr, "%s: %s: %.*s\n", prog, sc->name,
+			(int)strcspn(ans->buf + 6, "\n"), ans->buf + 6);
+		return EGRESSCTL_FAIL;
+	}
+	root = json_loadb(ans->buf, ans->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(root)) {
+		fprintf(stderr, "%s: %s: egressd's answer is not a JSON object: %s\n", prog,
+			sc->name, root ? "another JSON value" : ans->len ? jerr.text : "empty");
+		json_decref(root);
+		return EGRESSCTL_FAIL;
+	}
+	error = json_object_get(root, "error");
+	if (error) {
+		fprintf(stderr, "%s: %s: %s\n", prog, sc->name,
+			json_is_string(error) ? json_string_value(error) : "error");
+		json_decref(root);
+		return EGRESSCTL_FAIL;
+	}
+	if (json) {
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else {
+		render_sanitize(root);
+		sc->render(root, stdout);
+	}
+	json_decref(root);
+	return EGRESSCTL_OK;
+}
+
+static int show_answer(const struct subcommand *sc, const struct control_answer *ans, bool json)
+{
+	int ret = sc->show_text ? sc->show_text(ans, json, stdout) : show_json(sc, ans, json);
+
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the output: %s\n", prog, strerror(errno));
+		return EGRESSCTL_FAIL;
+	}
+	return ret;
+}
+
+/* Reads a whole file into ans, NUL-terminated; false on error. */
+static bool read_file(FILE *f, struct control_answer *ans)
+{
+	size_t cap = 0;
+
+	for (;;) {
+		char *nbuf;
+
+		if (cap - ans->len < 4096) {
+			cap = cap ? 2 * cap : 65536;
+			nbuf = realloc(ans->buf, cap);
+			if (!nbuf)
+				return false;
+			ans->buf = nbuf;
+		}
+		ans->len += fread(ans->buf + ans->len, 1, cap - ans->len - 1, f);
+		ans->buf[ans->len] = '\0';
+		if (feof(f) || ferror(f))
+			return !ferror(f);
+	}
+}
+
+/* Renders a saved answer, as control_call() would have received it. */
+static int render_file(const char *cmd, const char *path, bool json)
+{
+	const struct subcommand *sc = subcommand_find(cmd);
+	struct control_answer ans = { NULL, 0 };
+	int ret = EGRESSCTL_FAIL;
+	FILE *f;
+
+	if (!sc) {
+		fprintf(stderr, "%s: --render-file: unknown command '%s'\n", prog, cmd);
+		return EGRESSCTL_USAGE;
+	}
+	f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return EGRESSCTL_FAIL;
+	}
+	if (read_file(f, &ans)) {
+		control_answer_trim(&ans);
+		ret = show_answer(sc, &ans, json);
+	} else {
+		fprintf(stderr, "%s: %s: cannot read\n", prog, path);
+	}
+	fclose(f);
+	control_answer_free(&ans);
+	return ret;
+}
+
+static int run_subcommand(const struct subcommand *sc, int argc, char **argv, bool json)
+{
+	struct control_request req;
+	struct control_answer ans;
+	int ret;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		subcommand_usage(sc, stdout);
+		return EGRESSCTL_OK;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		subcommand_usage(sc, stderr);
+		return EGRESSCTL_USAGE;
+	}
+	if (!args_valid_ifname(argv[1]))
+		return subcommand_bad_arg(sc->name, "IFNAME", argv[1], "not an interface name");
+	ret = sc->build(argc - 2, argv + 2, &req);
+	if (ret)
+		return ret;
+	if (control_call(argv[1], &req, &ans))
+		return EGRESSCTL_FAIL;
+	ret = show_answer(sc, &ans, json);
+	control_answer_free(&ans);
+	return ret;
+}
+
+static int help(int argc, char **argv)
+{
+	const struct subcommand *sc = argc > 1 ? subcommand_find(argv[1]) : NULL;
+
+	if (argc > 1 && !sc) {
+		fprintf(stderr, "%s: help: unknown command '%s'\n", prog, argv[1]);
+		return EGRESSCTL_USAGE;
+	}
+	if (sc)
+		subcommand_usage(sc, stdout);
+	else
+		usage(stdout);
+	return EGRESSCTL_OK;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "stats"))
-		return request(argv[2], "stats\n\n");
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
+	const struct subcommand *sc;
+	bool json = false;
+
+	argc = take_json_flag(argc, argv, &json);
+	if (argc < 2) {
+		usage(stderr);
+		return EGRESSCTL_USAGE;
 	}
-	usage(stderr);
-	return 2;
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--render-file")) {
+		if (argc != 4) {
+			fprintf(stderr, "Usage: %s [--json] --render-file COMMAND FILE\n", prog);
+			return EGRESSCTL_USAGE;
+		}
+		return render_file(argv[2], argv[3], json);
+	}
+	sc = subcommand_find(argv[1]);
+	if (!sc) {
+		fprintf(stderr, "%s: unknown command '%s'\n\n", prog, argv[1]);
+		usage(stderr);
+		return EGRESSCTL_USAGE;
+	}
+	return run_subcommand(sc, argc - 1, argv + 1, json);
 }

@@ -72,7 +72,10 @@ static inline bool fabric_is_message(const uint8_t *payload, size_t len)
 }
 
 /* Decoders read through a cursor and check exact lengths; false on any
- * malformation (the caller counts a drop by type). */
+ * malformation (the caller counts a drop by type). WireGuard pads payloads
+ * to 16 bytes, so fabric_decode_type checks the magic, the type and the
+ * type's minimum length only; the caller then decodes with the real length
+ * (PROBE 20, REPLY 23 + 10 x byte 22, DATA: the inner IP header's). */
 bool fabric_decode_type(const uint8_t *msg, size_t len, enum fabric_type *type);
 bool fabric_decode_data(const uint8_t *msg, size_t len, struct fabric_data *out,
 			const uint8_t **inner, size_t *inner_len);

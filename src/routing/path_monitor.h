@@ -10,8 +10,10 @@
  *            loss_window fates are known the rest count as received, so a
  *            young path is not judged on a handful of probes
  *
- * A probe counts as lost once max(srtt + 4 rttvar, interval) passed
- * without its reply (1 s, RFC 6298's first RTO, before any RTT is known).
+ * A probe counts as lost once max(srtt + max(4 rttvar, srtt / 4),
+ * interval) passed without its reply (srtt / 4 plays RFC 6298's clock
+ * granularity G: a steady RTT drives rttvar to zero); before any RTT is
+ * known, after max(1 s, interval) (RFC 6298's first RTO).
  * A reply after that is late: it changes neither loss nor state, but its
  * RTT still teaches srtt/rttvar, so a path whose RTT jumps above the
  * timeout comes back instead of staying down forever.
@@ -24,10 +26,10 @@
  *   DOWN --up_after replies in a row--> UP
  * While DOWN the loss window records nothing and restarts when the path
  * comes back: the outage is DOWN's to account for, not the loss rate's.
- * A blackholed path is down down_after x interval + max(srtt + 4 rttvar,
- * interval) after the last probe that was answered; random loss takes it
- * down only with down_after losses in a row (p^down_after per probe).
- * See docs/routing.md. */
+ * A blackholed path is down down_after x interval + that timeout after
+ * the last probe that was answered (4 x 100 ms + 100 ms by default);
+ * random loss takes it down only with down_after losses in a row, about
+ * N p^down_after times in N probes (docs/routing.md has the figures). */
 #ifndef EGRESS_ROUTING_PATH_MONITOR_H
 #define EGRESS_ROUTING_PATH_MONITOR_H
 

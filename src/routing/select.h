@@ -101,7 +101,10 @@ struct route_stability *route_stability_create(size_t max_contexts);
 void route_stability_destroy(struct route_stability *s);
 
 /* Decides. commit = false leaves the stability state untouched (explain,
- * plan). stab may be NULL (no stability). */
+ * plan). stab may be NULL (no stability). dst_region is an index into
+ * p->regions or POLICY_NONE; the stability context is keyed by the class's
+ * and region's name ids, so it survives a reload. At most
+ * ROUTE_MAX_CANDIDATES views are considered. */
 void route_select(const struct policy *p, const struct policy_class *cls,
 		  uint32_t dst_region, uint32_t user_id,
 		  const struct route_node_view *nodes, size_t n_nodes,
@@ -109,7 +112,10 @@ void route_select(const struct policy *p, const struct policy_class *cls,
 		  struct route_decision *out);
 
 /* The best usable path of one node for a class (failover within the same
- * egress); -1 when none is usable. */
+ * egress): UP before DEGRADED, then the lowest rtt/jitter/loss score by
+ * the class's weights (cls may be NULL: the latency preset). Returns the
+ * path's index (route_path_view.index), ROUTE_PATH_LOCAL for is_self, -1
+ * when none is usable. */
 int route_best_path(const struct policy_class *cls, const struct route_node_view *node);
 
 #endif
