@@ -105,6 +105,7 @@ check: deps
 	$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
 	$(MAKE) --no-print-directory unit-tests
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
+	@sh tests/egressctl/run-render.sh build
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory netns-tests
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan netns-tests
