@@ -1,21 +1,23 @@
 /* control: egressd's own control socket, /var/run/egress/IFNAME.ctl, for
- * egressctl. Text requests ending in an empty line; the first line is the
- * command. Today: "stats" (every counter, "name value" per line). Later
- * issues add paths, flows and explain here. */
+ * egressctl. A request is one line "COMMAND key=value ..." and an empty
+ * line. "stats" answers "name value" lines (device and node counters);
+ * "paths", "flows" and "explain" answer one compact JSON object
+ * (docs/control.md). Every answer ends with an empty line. */
 #ifndef EGRESS_EGRESSD_CONTROL_H
 #define EGRESS_EGRESSD_CONTROL_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "node/node.h"
 #include "wg/device.h"
 
 #define CONTROL_DIR "/var/run/egress"
 #define CONTROL_MAX_REQUEST 4096
 
 ssize_t control_request_length(const char *buf, size_t len);
-/* ctx: the struct wg_device. */
-int control_handle_request(void *ctx, const char *req, size_t len, char **resp,
-			   size_t *resp_len);
+/* node is NULL when egressd runs without a policy. */
+int control_handle_request(struct wg_device *dev, struct node *node, const char *req,
+			   size_t len, char **resp, size_t *resp_len);
 
 #endif

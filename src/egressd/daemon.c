@@ -23,7 +23,7 @@
 /* epoll tags: what a ready fd is. Client slots follow their server's tag. */
 enum {
 	TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_SIGNAL,
-	TAG_UAPI_LISTEN, TAG_CONTROL_LISTEN,
+	TAG_UAPI_LISTEN, TAG_CONTROL_LISTEN, TAG_REGION0, TAG_REGION1,
 	TAG_UAPI_CLIENT = 0x100, TAG_CONTROL_CLIENT = 0x200,
 };
 
@@ -116,7 +116,10 @@ static int uapi_handle(void *ctx, const char *req, size_t len, char **resp, size
 static int control_handle(void *ctx, const char *req, size_t len, char **resp,
 			  size_t *resp_len)
 {
-	return control_handle_request(&((struct daemon *)ctx)->dev, req, len, resp, resp_len);
+	struct daemon *d = ctx;
+
+	return control_handle_request(&d->dev, d->has_node ? &d->node : NULL, req, len, resp,
+				      resp_len);
 }
 
 /* ---- setup and teardown ---- */
@@ -181,6 +184,7 @@ int daemon_open(struct daemon *d, const char *ifname)
 
 	memset(d, 0, sizeof(*d));
 	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
+	d->region_fds[0] = d->region_fds[1] = -1;
 	d->uapi.listen_fd = d->control.listen_fd = -1;
 	udp_sockets_init(&d->udp);
 	if (strlen(ifname) >= sizeof(d->ifname) || !*ifname || strchr(ifname, '/')) {
@@ -212,6 +216,14 @@ fail:
 
 void daemon_close(struct daemon *d)
 {
+	if (d->has_node) {
+		wg_device_set_hooks(&d->dev, NULL, NULL);
+		node_destroy(&d->node);
+		d->has_node = false;
+	}
+	if (d->events && d->events != stderr)
+		fclose(d->events);
+	d->events = NULL;
 	local_server_close(&d->uapi);
 	local_server_close(&d->control);
 	udp_sockets_close(&d->udp);
@@ -223,6 +235,7 @@ void daemon_close(struct daemon *d)
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
 	d->tun_fd = d->epoll_fd = d->signal_fd = -1;
+	d->region_fds[0] = d->region_fds[1] = -1;
 }
 
 /* ---- the loop ---- */
@@ -272,6 +285,8 @@ static void handle_signal(struct daemon *d)
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("%s: signal %u, shutting down", d->ifname, si.ssi_signo);
 			d->stop = true;
+		} else if (si.ssi_signo == SIGHUP) {
+			daemon_reload_policy(d);
 		}
 	}
 }
@@ -301,6 +316,8 @@ static void dispatch(struct daemon *d, uint64_t tag, monotime_ns now)
 		handle_signal(d);
 	else if (tag == TAG_UAPI_LISTEN)
 		serve_local(d, &d->uapi, TAG_UAPI_CLIENT);
+	else if ((tag == TAG_REGION0 || tag == TAG_REGION1) && d->has_node)
+		region_probe_on_readable(d->node.regions, d->region_fds[tag - TAG_REGION0], now);
 	else if (tag == TAG_CONTROL_LISTEN)
 		serve_local(d, &d->control, TAG_CONTROL_CLIENT);
 	else if ((tag & ~0xffULL) == TAG_UAPI_CLIENT)
@@ -313,6 +330,12 @@ static int next_timeout_ms(struct daemon *d)
 {
 	monotime_ns deadline = wg_device_next_deadline(&d->dev), now;
 
+	if (d->has_node) {
+		monotime_ns n = node_next_event(&d->node);
+
+		if (n && (!deadline || n < deadline))
+			deadline = n;
+	}
 	if (d->dev.handshakes.len)
 		return 0;
 	if (!deadline)
@@ -339,7 +362,104 @@ int daemon_run(struct daemon *d)
 			dispatch(d, events[i].data.u64, now);
 		wg_device_process_handshakes(&d->dev, HANDSHAKES_PER_WAKEUP, now);
 		wg_device_run_timers(&d->dev, now);
+		if (d->has_node)
+			node_tick(&d->node, now);
 		wg_device_flush(&d->dev);
 	}
 	return 0;
+}
+
+/* ---- policy ---- */
+
+static void print_errors(const struct policy_errors *errs, bool to_log)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		if (to_log)
+			log_err("%s", errs->msgs[i]);
+		else
+			fprintf(stderr, "%s\n", errs->msgs[i]);
+	}
+}
+
+/* The ICMP sockets of egress -> region probes: opened when the policy
+ * gives this node targets; a reload may open them later. */
+static void watch_region_probes(struct daemon *d)
+{
+	int fds[2] = { -1, -1 };
+
+	region_probe_fds(d->node.regions, fds);
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] == d->region_fds[i])
+			continue;
+		d->region_fds[i] = fds[i];
+		watch(d, fds[i], TAG_REGION0 + i);
+	}
+}
+
+int daemon_attach_policy(struct daemon *d, const char *path, const char *name,
+			 const char *events_path)
+{
+	struct policy_errors errs = { 0 };
+	struct policy *p;
+	const char *why;
+	int ret;
+
+	snprintf(d->policy_path, sizeof(d->policy_path), "%s", path);
+	d->events = events_path ? fopen(events_path, "a") : stderr;
+	if (!d->events) {
+		fprintf(stderr, "egressd: %s: %s\n", events_path, strerror(errno));
+		return -errno;
+	}
+	p = policy_load_file(path, &errs);
+	if (!p) {
+		print_errors(&errs, false);
+		policy_errors_free(&errs);
+		return -EINVAL;
+	}
+	ret = node_init(&d->node, &d->dev, name, d->events);
+	if (ret == 0)
+		ret = node_apply_policy(&d->node, p, monotime_now(), &why);
+	else
+		why = "out of memory";
+	policy_unref(p);
+	if (ret < 0) {
+		fprintf(stderr, "egressd: %s: cannot run node %s: %s\n", path, name, why);
+		node_destroy(&d->node);
+		return ret;
+	}
+	d->has_node = true;
+	wg_device_set_hooks(&d->dev, &node_hooks, &d->node);
+	watch_region_probes(d);
+	log_info("%s: node %s of policy %s", d->ifname, name, path);
+	return 0;
+}
+
+void daemon_reload_policy(struct daemon *d)
+{
+	struct policy_errors errs = { 0 };
+	struct policy *p;
+	const char *why;
+
+	if (!d->has_node) {
+		log_info("%s: SIGHUP without --policy: nothing to reload", d->ifname);
+		return;
+	}
+	p = policy_load_file(d->policy_path, &errs);
+	if (!p) {
+		print_errors(&errs, true);
+		policy_errors_free(&errs);
+		log_err("%s: %s refused; the running policy stays", d->ifname, d->policy_path);
+		node_count(&d->node, NODE_CTR_policy_reload_failures);
+		return;
+	}
+	if (node_apply_policy(&d->node, p, monotime_now(), &why) < 0) {
+		log_err("%s: %s refused: %s; the running policy stays", d->ifname,
+			d->policy_path, why);
+		node_count(&d->node, NODE_CTR_policy_reload_failures);
+	} else {
+		watch_region_probes(d);
+		log_info("%s: policy %s reloaded", d->ifname, d->policy_path);
+		node_count(&d->node, NODE_CTR_policy_reloads);
+	}
+	policy_unref(p);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "egressd/local_server.h"
+#include "node/node.h"
 #include "os/udp.h"
 #include "wg/device.h"
 
@@ -23,11 +24,24 @@ struct daemon {
 	struct local_server control;
 	bool epoll_has_udp;
 	volatile bool stop;
+
+	/* With --policy: the node this daemon runs (node/). */
+	bool has_node;
+	struct node node;
+	char policy_path[4096];
+	FILE *events;
+	int region_fds[2];
 };
 
 /* Creates the interface and sockets; on failure prints why and returns
  * -errno with nothing left behind. */
 int daemon_open(struct daemon *d, const char *ifname);
+/* Loads the policy file and runs this daemon as node `name` of it; on any
+ * error prints every problem (file:line:col) and returns -errno. */
+int daemon_attach_policy(struct daemon *d, const char *path, const char *name,
+			 const char *events_path);
+/* SIGHUP: parse, validate, compile, swap; on error the old policy stays. */
+void daemon_reload_policy(struct daemon *d);
 /* Runs until SIGTERM or SIGINT. */
 int daemon_run(struct daemon *d);
 /* Removes the interface and the sockets. */

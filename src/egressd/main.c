@@ -1,10 +1,13 @@
 /* egressd: a WireGuard-compatible tunnel endpoint in user space.
  *
- *   egressd [-f|--foreground] [-v|--verbose] IFNAME
+ *   egressd [-f] [-v] [--policy FILE --node NAME [--events FILE]] IFNAME
+ *   egressd --check-policy FILE
  *
  * Creates TUN interface IFNAME and the UAPI socket
  * /var/run/wireguard/IFNAME.sock that wg(8) configures, like wireguard-go
- * (which it accepts WG_PROCESS_FOREGROUND=1 from, too). */
+ * (which it accepts WG_PROCESS_FOREGROUND=1 from, too). With --policy it
+ * runs as node NAME of that policy: it classifies, steers, probes and
+ * breaks out (docs/node.md); SIGHUP reloads the file. */
 #include "egressd/daemon.h"
 #include "common/log.h"
 #include "crypto/crypto.h"
@@ -19,8 +22,13 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: egressd [-f|--foreground] [-v|--verbose] IFNAME\n"
-		     "  A WireGuard-compatible endpoint; configure it with wg(8).\n");
+	fprintf(out, "Usage: egressd [-f|--foreground] [-v|--verbose]\n"
+		     "               [--policy FILE --node NAME [--events FILE]] IFNAME\n"
+		     "       egressd --check-policy FILE\n"
+		     "  A WireGuard-compatible endpoint; configure it with wg(8).\n"
+		     "  --policy FILE   run as node NAME of this policy (SIGHUP reloads it)\n"
+		     "  --events FILE   security events as JSON lines (default: stderr)\n"
+		     "  --check-policy  validate a policy file, print every error, exit\n");
 }
 
 /* Forks once everything is set up, so setup errors reach the caller's
@@ -39,14 +47,38 @@ static int daemonize(void)
 	return 0;
 }
 
+/* Parses, validates and compiles; prints every error; exit 1 if any. */
+static int check_policy(const char *path)
+{
+	struct policy_errors errs = { 0 };
+	struct policy *p;
+
+	crypto_init();
+	p = policy_load_file(path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	policy_errors_free(&errs);
+	if (!p)
+		return 1;
+	printf("%s: ok: %zu nodes, %zu users, %zu devices, %zu classes, %zu rules\n", path,
+	       p->n_nodes, p->n_users, p->n_devices, p->n_classes, p->n_rules);
+	policy_unref(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "check-policy", required_argument, NULL, 'c' },
 		{ 0 },
 	};
+	const char *policy = NULL, *node = NULL, *events = NULL;
 	const char *fg_env = getenv("WG_PROCESS_FOREGROUND");
 	bool foreground = fg_env && !strcmp(fg_env, "1");
 	static struct daemon d;
@@ -57,10 +89,14 @@ int main(int argc, char **argv)
 		case 'f': foreground = true; break;
 		case 'v': log_set_level(LOG_LVL_DEBUG); break;
 		case 'h': usage(stdout); return 0;
+		case 'p': policy = optarg; break;
+		case 'n': node = optarg; break;
+		case 'e': events = optarg; break;
+		case 'c': return check_policy(optarg);
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - 1 || !policy != !node) {
 		usage(stderr);
 		return 2;
 	}
@@ -71,6 +107,10 @@ int main(int argc, char **argv)
 	}
 	if (daemon_open(&d, argv[optind]) < 0)
 		return 1;
+	if (policy && daemon_attach_policy(&d, policy, node, events) < 0) {
+		daemon_close(&d);
+		return 1;
+	}
 	log_info("%s: up (UAPI %s)", d.ifname, d.uapi.path);
 	if (!foreground && daemonize() < 0) {
 		daemon_close(&d);

@@ -156,7 +156,9 @@ struct policy_class {
 	uint32_t *allowed_regions;	/* egress must be in one; none = any */
 	size_t n_allowed_regions;
 	bool inspection;		/* egress must have the inspection role */
-	uint32_t pool;			/* index into pools; POLICY_NONE = "default" */
+	uint32_t pool;			/* index into pools (the pool named "default"
+					 * unless given); POLICY_NONE only when the
+					 * policy has no pools */
 };
 
 struct policy_dest_set {
@@ -177,11 +179,11 @@ struct policy_rule {
 
 struct policy_probe_settings {
 	monotime_ns interval;		/* default 100ms */
-	unsigned down_after;		/* misses in a row; default 4 */
+	unsigned down_after;		/* misses in a row; default 5 */
 	unsigned up_after;		/* replies in a row; default 3 */
-	unsigned loss_window;		/* probes; default 100 */
-	double degraded_loss_pct;	/* default 15 */
-	double degraded_clear_pct;	/* default 8 */
+	unsigned loss_window;		/* probes; default 200 */
+	double degraded_loss_pct;	/* default 20 */
+	double degraded_clear_pct;	/* default 10 */
 	monotime_ns region_interval;	/* egress -> region targets; default 1s */
 };
 
@@ -235,10 +237,10 @@ struct policy_errors {
 };
 void policy_errors_free(struct policy_errors *e);
 
-/* Reads, validates and compiles a document (YAML; JSON is YAML). mmdb_path
- * may be NULL when the document has no country matches; the document's own
- * "geoip" setting is used if present. Relative paths in the document
- * (prefix list files, the .mmdb) are relative to the document's folder.
+/* Reads, validates and compiles a document (YAML; JSON is YAML). Country
+ * matches need the document's own "geoip" setting (a .mmdb file). Relative
+ * paths in the document (prefix list files, the .mmdb) are relative to the
+ * document's folder. Needs crypto_init() (the digest is BLAKE2s).
  * Returns NULL and fills errs (all errors found) on failure. */
 struct policy *policy_load_file(const char *path, struct policy_errors *errs);
 /* The same from memory; name is used in messages and base_dir for paths. */
@@ -287,10 +289,11 @@ void policy_classify(const struct policy *p, const struct policy_session *s,
 /* True if dst is inside the overlay prefixes. */
 bool policy_is_overlay(const struct policy *p, const struct ip_addr *dst);
 
-/* The egress address a user's sessions leave from at node through pool:
- * stable per (user, pool, node) so allow-lists keep working. False when
- * node is not a member of pool. */
+/* The egress address a user's sessions of one address family (AF_INET,
+ * AF_INET6; 0 = any) leave from at node through pool: stable per (user,
+ * pool, node) so allow-lists keep working. False when node is not a member
+ * of pool or has no prefix of that family in it. */
 bool policy_pool_address(const struct policy *p, uint32_t pool, uint32_t node,
-			 uint32_t user_id, struct ip_addr *out);
+			 uint32_t user_id, int family, struct ip_addr *out);
 
 #endif

@@ -54,12 +54,13 @@ void wg_send_handshake_initiation(struct wg_peer *peer, bool is_retry, monotime_
 	/* At most one initiation per REKEY_TIMEOUT, whoever asks. */
 	if (!monotime_expired(peer->last_sent_handshake, SECONDS(REKEY_TIMEOUT), now))
 		return;
-	peer->last_sent_handshake = now;
 	if (!handshake_new_index(peer))
 		return;
 	noise_tai64n(ts, peer->device->walltime());
+	/* Fails without a private key: try again as soon as one is set. */
 	if (!noise_handshake_create_initiation(&msg, &peer->handshake, ts, NULL))
 		return;
+	peer->last_sent_handshake = now;
 	message_encode_initiation(buf, sizeof(buf), &msg);
 	cookie_add_mac_to_packet(buf, sizeof(buf), &peer->latest_cookie, now);
 	wg_timers_handshake_initiated(&peer->timers, now);
