@@ -44,7 +44,7 @@ static void fuzz_questions(const struct policy *p, const uint8_t *data, size_t s
 	}
 	for (uint32_t i = 0; i < p->n_pools; i++)
 		for (uint32_t j = 0; j < p->pools[i].n_members; j++)
-			if (!policy_pool_address(p, i, p->pools[i].members[j].node, 42, &out))
+			if (!policy_pool_address(p, i, p->pools[i].members[j].node, 42, 0, &out))
 				abort();
 	for (uint32_t i = 0; i < p->n_nodes; i++)
 		if (policy_find_node(p, p->nodes[i].name) != i)
