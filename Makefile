@@ -5,7 +5,8 @@
 #                   runs, network-namespace tests; unit and netns tests
 #                   again with everything under ASan+UBSan
 #   make demo       deps, build, run the demo in network namespaces
-#   make bench      deps, build, run the benchmarks in bench/
+#   make bench      deps, build, run the benchmarks in bench/ (throughput,
+#                   decisions and flow lookups, failover time)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60)
 #
 # Source layout is the architecture: src/<part>/<concept>.c. A program is
@@ -75,7 +76,7 @@ unit-tests: all
 	@sh tests/run-unit $(BUILD)
 
 netns-tests: all
-	@sh tests/netns/run-all $(BUILD)
+	@EG_SAN=$(EG_SAN) sh tests/netns/run-all $(BUILD)
 
 # Fuzz targets build with clang's libFuzzer, the library under ASan+UBSan.
 FUZZ_BUILD := $(BUILD)/fuzz-obj
@@ -108,7 +109,7 @@ check: deps
 	@sh tests/egressctl/run-render.sh build
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory netns-tests
-	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan netns-tests
+	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan EG_SAN=1 netns-tests
 	@sh tests/summary $(RESULTS)
 
 demo: deps all
@@ -116,6 +117,8 @@ demo: deps all
 
 bench: deps all
 	@sh bench/throughput $(BUILD)
+	@sh bench/decisions $(BUILD)
+	@sh bench/failover $(BUILD)
 
 clean:
 	rm -rf build

@@ -50,6 +50,13 @@ for p in "fra1 internet" "fra1 private" "fra2 internet" "nyc1 internet"; do
 	set -- $p
 	check_eq "$1 via $2 is up" "$(fab_path_field "$1" "$2" state)" up
 done
+regions_known() {
+	ctl_json paths "$IF_ACC" | jq -r '[.regions[] | select(.rtt_ms != null) |
+		.peer + ":" + .region] | sort | join(" ")'
+}
+poll 8 sh -c "'$EG_BUILD/egressctl' --json paths '$IF_ACC' | jq -e '[.regions[] | select(.rtt_ms != null)] | length == 6'"
+check_eq "egress -> region RTTs reported by every egress" "$(regions_known)" \
+	'fra1:eu fra1:us fra2:eu fra2:us nyc1:eu nyc1:us'
 rtt_nyc1=$(fab_path_field nyc1 internet rtt_ms)
 rtt_fra2=$(fab_path_field fra2 internet rtt_ms)
 check "nyc1 RTT ($rtt_nyc1 ms) below fra2's ($rtt_fra2 ms)" \

@@ -5,6 +5,7 @@
 # blackhole (relay, nftables or link down) stops a stream and lifting it
 # restores it; dnsmasq answers and the TLS server completes a handshake.
 # Usage: tests/netns/test_fabric_topology.sh BUILD
+# netns: no egressd
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fabric_lib.sh"
 
