@@ -12,6 +12,8 @@
 FAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IF_ACC=$(ifname acc) IF_FRA1=$(ifname f1) IF_FRA2=$(ifname f2) IF_NYC1=$(ifname n1)
 IF_CLI=$(ifname c)
+ACC_POOL4=198.51.100.48/28	# acc breaks out itself for pool "home"
+ACC_INET_U4=198.18.104.1 INET_ACC_U4=198.18.104.2
 ACC_WG_PORT=51810	# not 51820: acc's relays listen on that port in acc
 FAB_PROBE_INTERVAL=${FAB_PROBE_INTERVAL:-30ms}
 FAB_EVENTS=$EG_TMP/events.jsonl
@@ -51,7 +53,10 @@ FAB_CLASSES_DEFAULT='  - name: telnet
     regions: [eu]
   - name: fast
     match: {ports: [7000, 7002]}
-    objective: latency'
+    objective: latency
+  - name: breakout
+    match: {ports: [7004]}
+    pool: home'
 
 FAB_RULES_DEFAULT='  - {name: no-telnet, action: deny, classes: [telnet]}
   - {name: everyone, action: allow, groups: [eng]}'
@@ -72,7 +77,7 @@ regions:
 nodes:
   acc:
     region: eu
-    roles: [access]
+    roles: [access, egress]
     key: $PUB_ACC
     listen_port: $ACC_WG_PORT
     links: [{name: internet}, {name: private, network: private}]
@@ -104,6 +109,8 @@ pools:
     fra1: [$FRA1_POOL4, $FRA1_POOL6]
     fra2: [$FRA2_POOL4, $FRA2_POOL6]
     nyc1: [$NYC1_POOL4, $NYC1_POOL6]
+  home:
+    acc: [$ACC_POOL4]
 groups: [eng]
 users:
   alice:
@@ -145,6 +152,18 @@ fab_egress_tun() {
 	nsx "$1" sysctl -qw "net.ipv4.conf.$2.rp_filter=0" >/dev/null
 }
 
+# fab_acc_breakout: a link from acc to inet, so acc can be its own egress
+# (local breakout) for the pool "home".
+fab_acc_breakout() {
+	veth_add "$NS_ACC" inet "$NS_INET" acc
+	addr_add "$NS_ACC" inet "$ACC_INET_U4/24"
+	addr_add "$NS_INET" acc "$INET_ACC_U4/24"
+	ip -n "$NS_ACC" route add "$INET_NET4" via "$INET_ACC_U4" || die "acc route to inet"
+	ip -n "$NS_INET" route add "$ACC_POOL4" via "$ACC_INET_U4" || die "inet route to acc pool"
+	ip -n "$NS_ACC" route add "$ACC_POOL4" dev "$IF_ACC" || die "acc pool to its TUN"
+	nsx "$NS_ACC" sysctl -qw "net.ipv4.conf.$IF_ACC.rp_filter=0" >/dev/null
+}
+
 # fab_client: wireguard-go in cli; the servers' prefixes go through acc.
 fab_client() {
 	start_wggo "$NS_CLI" "$IF_CLI"
@@ -170,6 +189,7 @@ fab_nodes_up() {
 	fab_egress_tun "$NS_NYC1" "$IF_NYC1" "$NYC1_POOL4" "$NYC1_POOL4_ADDR" "$NYC1_POOL6" "$NYC1_POOL6_ADDR"
 	fab_node "$NS_ACC" "$IF_ACC" acc "$KEY_ACC" "$policy"
 	addr_add "$NS_ACC" "$IF_ACC" "$OV_ACC4/32"
+	fab_acc_breakout
 	fab_client
 	wait_for 10 "acc: all 4 paths up" fab_paths_up 4
 }

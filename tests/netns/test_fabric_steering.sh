@@ -30,7 +30,7 @@ check_steer() {
 
 fabric_topology_up
 fabric_servers_up
-fab_echo_servers 7001 7003 7005
+fab_echo_servers 7001 7003 7004 7005
 fab_mmdb
 fab_policy_write "$POLICY"
 nsx "$NS_ACC" "$EG_BUILD/egressd" --check-policy "$POLICY" >/dev/null 2>"$EG_TMP/check.log" ||
@@ -73,6 +73,15 @@ send_udp "$INET_US4" 7003 >/dev/null
 check_eq "a US destination on port 7003 is not the DE class" \
 	"$(flow_class udp "$INET_US4" 7003)" default
 
+eg_log "local breakout"
+r=$(send_udp "$INET_EU4" 7004)
+check_match "breakout class: echoes come back" "$r" 'received=[1-9]'
+check_eq "breakout: flow kind" "$(fab_flow_field udp "$INET_EU4" 7004 kind)" local
+check_eq "breakout: acc is the egress" "$(flow_egress udp "$INET_EU4" 7004)" acc
+check_match "breakout: NATed into acc's pool" "$(fab_flow_field udp "$INET_EU4" 7004 nat)" \
+	'^198\.51\.100\.(49|[5-5][0-9]|6[0-2]):'
+check_ge "acc counted a local breakout" "$(stat_get "$IF_ACC" sessions_local_breakout)" 1
+
 eg_log "DSCP"
 send_udp "$INET_EU4" 7002 --tos 184 >/dev/null		# EF
 check_steer "DSCP EF -> voice (eu only)" udp "$INET_EU4" 7002 voice fra1
@@ -107,7 +116,9 @@ check_eq "explain: decision" "$(jq -r .decision.egress <<<"$ex")" nyc1
 check_eq "explain: the live flow" "$(jq -r .flow.egress <<<"$ex")" nyc1
 check_eq "explain: class" "$(jq -r .class <<<"$ex")" fast
 check_eq "explain: rule" "$(jq -r .rule <<<"$ex")" everyone
-check_eq "explain: 3 candidates" "$(jq '.candidates | length' <<<"$ex")" 3
+check_eq "explain: 4 candidates (acc too)" "$(jq '.candidates | length' <<<"$ex")" 4
+check_eq "explain: acc is not in the default pool" \
+	"$(jq -r '.candidates[] | select(.node == "acc") | .result' <<<"$ex")" not-in-pool
 ex=$(ctl_json explain "$IF_ACC" --user alice --dst "$INET_EU4:7003/udp")
 check_eq "explain sovereign: nyc1 lost on region" \
 	"$(jq -r '.candidates[] | select(.node == "nyc1") | .result' <<<"$ex")" region-not-allowed
