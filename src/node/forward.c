@@ -18,6 +18,7 @@
 #include "common/cursor.h"
 #include "common/log.h"
 #include "dataplane/dns_snoop.h"
+#include "dataplane/icmp_error.h"
 #include "dataplane/nat.h"
 #include "dataplane/packet_parse.h"
 #include "dataplane/tls_sni.h"
@@ -435,6 +436,28 @@ static void egress_data(struct node *n, struct node_peer *np, struct pkt *p,
 	nat_out(n, p, &info, f);
 }
 
+/* The flow an ICMP error is about: the quoted packet is one the flow sent
+ * (after NAT), so its tuple is the inverse of the flow's reply tuple. */
+static struct flow *icmp_error_flow(struct node *n, const struct pkt *p,
+				    const struct packet_info *info, struct packet_info *quoted,
+				    uint16_t *quoted_off, enum flow_dir want)
+{
+	struct flow_tuple t, key;
+	enum flow_dir dir;
+	struct flow *f;
+
+	if ((info->protocol != IPPROTO_ICMP && info->protocol != IPPROTO_ICMPV6) ||
+	    !icmp_error_parse(p->data, p->len, info, quoted, quoted_off))
+		return NULL;
+	icmp_error_embedded_tuple(quoted, &t);
+	if (want == FLOW_DIR_REPLY)
+		flow_tuple_invert(&t, &key);
+	else
+		key = t;
+	f = flow_table_lookup(n->flows, &key, &dir);
+	return f && dir == want ? f : NULL;
+}
+
 /* Access side: a reply from an egress node, back to the client. */
 static void access_reply(struct node *n, struct pkt *p, monotime_ns now)
 {
@@ -449,6 +472,17 @@ static void access_reply(struct node *n, struct pkt *p, monotime_ns now)
 	}
 	t = tuple_of(&info, 0);
 	f = flow_table_lookup(n->flows, &t, &dir);
+	if (!f) {
+		struct packet_info quoted;
+		uint16_t off;
+
+		/* An ICMP error the egress un-NATed: it quotes the packet
+		 * exactly as the client sent it. */
+		f = icmp_error_flow(n, p, &info, &quoted, &off, FLOW_DIR_ORIG);
+		dir = FLOW_DIR_REPLY;
+		if (f)
+			node_count(n, NODE_CTR_icmp_errors_returned);
+	}
 	if (!f || dir != FLOW_DIR_REPLY || !f->data.peer) {
 		drop(n, p, NODE_CTR_drop_reply_no_flow);
 		return;
@@ -547,6 +581,51 @@ static void on_fabric_rx(void *ctx, struct wg_peer *peer, struct pkt *p, monotim
 
 /* A reply from the internet to a NATed session: back to where it came
  * from. Anything else is plain WireGuard. */
+/* Sends a packet already rewritten for the client back where its flow
+ * came from: the client's peer (local breakout) or the origin node. */
+static void return_to_origin(struct node *n, struct flow *f, struct pkt *p,
+			     const struct packet_info *info)
+{
+	struct node_peer *np;
+
+	if (f->data.flags & FLOW_F_LOCAL) {
+		snoop_dns(n, p, info);
+		wg_device_send_to_peer(n->dev, f->data.peer, p, NULL);
+		return;
+	}
+	np = node_peer_by_id(n, f->data.node_id);
+	if (!np || !np->peer || f->data.endpoint_slot >= np->n_reply_eps ||
+	    !push_fabric_header(p, f, FABRIC_DATA_REPLY)) {
+		drop(n, p, NODE_CTR_drop_reply_no_flow);
+		return;
+	}
+	wg_device_send_to_peer(n->dev, np->peer, p, &np->reply_eps[f->data.endpoint_slot]);
+	node_count(n, NODE_CTR_fabric_reply_tx);
+}
+
+/* An ICMP error about a NATed flow ("fragmentation needed", "packet too
+ * big", unreachable, time exceeded): un-NAT the outer destination and the
+ * quoted source, so path MTU discovery works through the egress. */
+static enum wg_hook_verdict tun_icmp_error(struct node *n, struct pkt *p,
+					   struct packet_info *info)
+{
+	struct packet_info quoted;
+	uint16_t off;
+	struct ip_addr a;
+	struct flow *f = icmp_error_flow(n, p, info, &quoted, &off, FLOW_DIR_REPLY);
+
+	if (!f || !(f->data.flags & (FLOW_F_LOCAL | FLOW_F_TRANSIT)))
+		return WG_HOOK_PASS;
+	tuple_addr(&f->tuple[FLOW_DIR_ORIG], false, &a);
+	icmp_error_rewrite(p->data, info, &quoted, off, &a, f->tuple[FLOW_DIR_ORIG].sport);
+	p->len = info->l3_len;
+	node_count(n, NODE_CTR_icmp_errors_returned);
+	return_to_origin(n, f, p, info);
+	return WG_HOOK_TAKEN;
+}
+
+/* A reply from the internet to a NATed session: back to where it came
+ * from. Anything else is plain WireGuard. */
 static enum wg_hook_verdict on_tun_rx(void *ctx, struct pkt *p, monotime_ns now)
 {
 	struct node *n = ctx;
@@ -555,31 +634,20 @@ static enum wg_hook_verdict on_tun_rx(void *ctx, struct pkt *p, monotime_ns now)
 	struct ip_addr a;
 	enum flow_dir dir;
 	struct flow *f;
-	struct node_peer *np;
 
 	if (!n->policy || packet_parse(p->data, p->len, &info) != PACKET_OK)
 		return WG_HOOK_PASS;
 	t = tuple_of(&info, 0);
 	f = flow_table_lookup(n->flows, &t, &dir);
-	if (!f || dir != FLOW_DIR_REPLY || !(f->data.flags & (FLOW_F_LOCAL | FLOW_F_TRANSIT)))
+	if (!f)
+		return tun_icmp_error(n, p, &info);
+	if (dir != FLOW_DIR_REPLY || !(f->data.flags & (FLOW_F_LOCAL | FLOW_F_TRANSIT)))
 		return WG_HOOK_PASS;
 	flow_table_touch(n->flows, f, dir, info.l3_len, info.tcp_flags, now);
 	tuple_addr(&f->tuple[FLOW_DIR_ORIG], false, &a);
 	packet_set_dst(p->data, &info, &a, f->tuple[FLOW_DIR_ORIG].sport);
 	p->len = info.l3_len;
-	if (f->data.flags & FLOW_F_LOCAL) {
-		snoop_dns(n, p, &info);
-		wg_device_send_to_peer(n->dev, f->data.peer, p, NULL);
-		return WG_HOOK_TAKEN;
-	}
-	np = node_peer_by_id(n, f->data.node_id);
-	if (!np || !np->peer || f->data.endpoint_slot >= np->n_reply_eps ||
-	    !push_fabric_header(p, f, FABRIC_DATA_REPLY)) {
-		drop(n, p, NODE_CTR_drop_reply_no_flow);
-		return WG_HOOK_TAKEN;
-	}
-	wg_device_send_to_peer(n->dev, np->peer, p, &np->reply_eps[f->data.endpoint_slot]);
-	node_count(n, NODE_CTR_fabric_reply_tx);
+	return_to_origin(n, f, p, &info);
 	return WG_HOOK_TAKEN;
 }
 

@@ -42,6 +42,7 @@
 	X(probes_tx) X(probes_rx) X(probe_replies_tx) X(probe_replies_rx) \
 	X(probe_replies_stale) X(path_state_changes)			\
 	X(dns_answers_learned) X(sni_learned) X(dns_malformed)	\
+	X(icmp_errors_returned)						\
 	X(security_events) X(security_events_suppressed)		\
 	X(policy_reloads) X(policy_reload_failures)
 

@@ -82,6 +82,15 @@ check_match "breakout: NATed into acc's pool" "$(fab_flow_field udp "$INET_EU4" 
 	'^198\.51\.100\.(49|[5-5][0-9]|6[0-2]):'
 check_ge "acc counted a local breakout" "$(stat_get "$IF_ACC" sessions_local_breakout)" 1
 
+eg_log "path MTU discovery through the egress NAT"
+for ns in "$NS_FRA1" "$NS_FRA2" "$NS_NYC1"; do ip -n "$ns" link set inet mtu 1280; done
+out=$(nsx "$NS_CLI" ping -n -M do -s 1372 -c 2 -i 0.3 -W 1 "$INET_EU4" 2>&1)
+check_match "the client hears 'fragmentation needed' from beyond the NAT" "$out" 'mtu ?= ?1280'
+icmp=$(( $(stat_get "$IF_FRA1" icmp_errors_returned) + $(stat_get "$IF_FRA2" icmp_errors_returned) + $(stat_get "$IF_NYC1" icmp_errors_returned) ))
+check_ge "an egress un-NATed the ICMP error" "$icmp" 1
+check_ge "acc returned it to the client" "$(stat_get "$IF_ACC" icmp_errors_returned)" 1
+for ns in "$NS_FRA1" "$NS_FRA2" "$NS_NYC1"; do ip -n "$ns" link set inet mtu 1500; done
+
 eg_log "DSCP"
 send_udp "$INET_EU4" 7002 --tos 184 >/dev/null		# EF
 check_steer "DSCP EF -> voice (eu only)" udp "$INET_EU4" 7002 voice fra1
