@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
 CFLAGS  ?= $(OPT) -g
-LDLIBS  += -lcrypto -lsodium -lyaml -ljansson -lmaxminddb -lm -lpthread
+LDLIBS  += -lcrypto -lsodium -lyaml -ljansson -lmaxminddb -lsqlite3 -lmicrohttpd -lm -lpthread
 
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \

@@ -7,6 +7,7 @@
 #include "egressd/control.h"
 #include "common/log.h"
 #include "os/tun.h"
+#include "node/metrics.h"
 #include "wg/uapi.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@
 /* epoll tags: what a ready fd is. Client slots follow their server's tag. */
 enum {
 	TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_SIGNAL,
-	TAG_UAPI_LISTEN, TAG_CONTROL_LISTEN, TAG_REGION0, TAG_REGION1,
+	TAG_UAPI_LISTEN, TAG_CONTROL_LISTEN, TAG_REGION0, TAG_REGION1, TAG_METRICS,
 	TAG_UAPI_CLIENT = 0x100, TAG_CONTROL_CLIENT = 0x200,
 };
 
@@ -214,8 +215,31 @@ fail:
 	return ret;
 }
 
+static int render_metrics(void *ctx, struct prom_buf *out)
+{
+	struct daemon *d = ctx;
+
+	return node_metrics_render(&d->dev, d->has_node ? &d->node : NULL, d->ifname, out);
+}
+
+int daemon_open_metrics(struct daemon *d, const char *listen)
+{
+	int ret = metrics_http_open(&d->metrics, listen, render_metrics, d);
+
+	if (ret < 0) {
+		fprintf(stderr, "egressd: --metrics %s: %s\n", listen, strerror(-ret));
+		return ret;
+	}
+	d->has_metrics = true;
+	watch(d, metrics_http_fd(&d->metrics), TAG_METRICS);
+	return 0;
+}
+
 void daemon_close(struct daemon *d)
 {
+	if (d->has_metrics)
+		metrics_http_close(&d->metrics);
+	d->has_metrics = false;
 	if (d->has_node) {
 		wg_device_set_hooks(&d->dev, NULL, NULL);
 		node_destroy(&d->node);
@@ -318,6 +342,8 @@ static void dispatch(struct daemon *d, uint64_t tag, monotime_ns now)
 		serve_local(d, &d->uapi, TAG_UAPI_CLIENT);
 	else if ((tag == TAG_REGION0 || tag == TAG_REGION1) && d->has_node)
 		region_probe_on_readable(d->node.regions, d->region_fds[tag - TAG_REGION0], now);
+	else if (tag == TAG_METRICS)
+		metrics_http_run(&d->metrics);
 	else if (tag == TAG_CONTROL_LISTEN)
 		serve_local(d, &d->control, TAG_CONTROL_CLIENT);
 	else if ((tag & ~0xffULL) == TAG_UAPI_CLIENT)
@@ -338,6 +364,12 @@ static int next_timeout_ms(struct daemon *d)
 	}
 	if (d->dev.handshakes.len)
 		return 0;
+	if (d->has_metrics) {
+		int m = metrics_http_timeout_ms(&d->metrics);
+
+		if (m >= 0 && (!deadline || monotime_now() + MSECONDS(m) < deadline))
+			deadline = monotime_now() + MSECONDS(m);
+	}
 	if (!deadline)
 		return -1;
 	now = monotime_now();

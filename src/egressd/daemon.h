@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "egressd/local_server.h"
+#include "egressd/metrics_http.h"
 #include "node/node.h"
 #include "os/udp.h"
 #include "wg/device.h"
@@ -31,7 +32,10 @@ struct daemon {
 	char policy_path[4096];
 	FILE *events;
 	int region_fds[2];
+	struct metrics_http metrics;
+	bool has_metrics;
 };
+int daemon_open_metrics(struct daemon *d, const char *listen);
 
 /* Creates the interface and sockets; on failure prints why and returns
  * -errno with nothing left behind. */

@@ -22,12 +22,13 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: egressd [-f|--foreground] [-v|--verbose]\n"
+	fprintf(out, "Usage: egressd [-f|--foreground] [-v|--verbose] [--metrics ADDR:PORT]\n"
 		     "               [--policy FILE --node NAME [--events FILE]] IFNAME\n"
 		     "       egressd --check-policy FILE\n"
 		     "  A WireGuard-compatible endpoint; configure it with wg(8).\n"
 		     "  --policy FILE   run as node NAME of this policy (SIGHUP reloads it)\n"
 		     "  --events FILE   security events as JSON lines (default: stderr)\n"
+		     "  --metrics ADDR:PORT  serve Prometheus /metrics\n"
 		     "  --check-policy  validate a policy file, print every error, exit\n");
 }
 
@@ -76,8 +77,10 @@ int main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "check-policy", required_argument, NULL, 'c' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ 0 },
 	};
+	const char *metrics = NULL;
 	const char *policy = NULL, *node = NULL, *events = NULL;
 	const char *fg_env = getenv("WG_PROCESS_FOREGROUND");
 	bool foreground = fg_env && !strcmp(fg_env, "1");
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
 		case 'n': node = optarg; break;
 		case 'e': events = optarg; break;
 		case 'c': return check_policy(optarg);
+		case 'm': metrics = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -107,6 +111,10 @@ int main(int argc, char **argv)
 	}
 	if (daemon_open(&d, argv[optind]) < 0)
 		return 1;
+	if (metrics && daemon_open_metrics(&d, metrics) < 0) {
+		daemon_close(&d);
+		return 1;
+	}
 	if (policy && daemon_attach_policy(&d, policy, node, events) < 0) {
 		daemon_close(&d);
 		return 1;
