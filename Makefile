@@ -1,7 +1,7 @@
 # egress — plain make. Every binary lands in $(BUILD)/.
 #
 #   make            build egressd, egressctl and the test programs
-#   make check      deps, build under gcc and clang, unit tests, fuzz smoke
+#   make check      deps, build under gcc and clang, unit tests, fuzz smoke (5 s each)
 #                   runs, network-namespace tests; unit and netns tests
 #                   again with everything under ASan+UBSan
 #   make demo       deps, build, run the demo in network namespaces
@@ -92,7 +92,7 @@ fuzz-build:
 	    $$f $(FUZZ_BUILD)/lib.a $(LDLIBS) -o $(BUILD)/fuzz/$$n || exit 1; done
 
 fuzz-smoke: fuzz-build
-	@sh fuzz/run $(BUILD)/fuzz 10
+	@sh fuzz/run $(BUILD)/fuzz 5
 
 fuzz: deps fuzz-build
 	@sh fuzz/run $(BUILD)/fuzz $(FUZZ_SECONDS)

@@ -97,6 +97,7 @@ void node_decide(struct node *n, const struct policy_session *s, monotime_ns now
 		 bool commit, struct node_session_decision *out)
 {
 	struct route_node_view views[NODE_MAX_VIEWS];
+	/* Static: too big for the stack, and the node has one owner thread. */
 	static struct route_path_view path_views[NODE_MAX_PATH_VIEWS];
 	const struct policy *p = n->policy;
 	const struct policy_class *cls;

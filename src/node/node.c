@@ -328,12 +328,6 @@ int node_apply_policy(struct node *n, struct policy *p, monotime_ns now, const c
 
 /* ---- periodic work ---- */
 
-static void on_flow_expire(void *ctx, struct flow *f)
-{
-	(void)ctx;
-	(void)f;
-}
-
 static void update_utilisation(struct node *n, monotime_ns now)
 {
 	const struct policy_node *me = &n->policy->nodes[n->self_idx];
@@ -357,7 +351,7 @@ void node_tick(struct node *n, monotime_ns now)
 	region_probe_tick(n->regions, now);
 	update_utilisation(n, now);
 	if (now >= n->next_expire_at) {
-		flow_table_expire(n->flows, now, NODE_EXPIRE_BUDGET, on_flow_expire, n);
+		flow_table_expire(n->flows, now, NODE_EXPIRE_BUDGET, NULL, NULL);
 		n->next_expire_at = now + NODE_EXPIRE_INTERVAL;
 	}
 	wg_device_send_pending(n->dev, now);
