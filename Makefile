@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
 CFLAGS  ?= $(OPT) -g
-LDLIBS  += -lcrypto -lsodium -lyaml -ljansson -lmaxminddb -lsqlite3 -lmicrohttpd -lm -lpthread
+LDLIBS  += -lcrypto -lsodium -lyaml -ljansson -lmaxminddb -lsqlite3 -lmicrohttpd -lcurl -lm -lpthread
 
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -107,6 +107,7 @@ check: deps
 	$(MAKE) --no-print-directory unit-tests
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
 	@sh tests/egressctl/run-render.sh build
+	@sh tests/egressctl/run-controller.sh build
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory netns-tests
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan EG_SAN=1 netns-tests

@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make clang libclang-rt-14-dev llvm pkg-config libssl-dev libsodium-dev
       libyaml-dev libjansson-dev libmaxminddb-dev libmaxmind-db-writer-perl
-      libsqlite3-dev libmicrohttpd-dev prometheus curl
+      libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev prometheus curl
       iproute2 iputils-ping nftables wireguard-go wireguard-tools iperf3 procps jq
       dnsmasq bind9-dnsutils openssl"
 missing=""

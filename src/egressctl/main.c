@@ -6,6 +6,11 @@
  *   egressctl [--json] flows IFNAME     live sessions
  *   egressctl [--json] explain IFNAME   why a session takes its egress
  *
+ * and the controller's commands (plan, apply, rollback, versions, nodes,
+ * enroll-token, audit: docs/egressctl.md), which take no IFNAME but the
+ * global options --controller, --token / --token-file, --cacert and
+ * --timeout (api_client.c) wherever they appear.
+ *
  * This file owns what they share: options, the call to egressd over
  * $EGRESS_CONTROL_DIR/IFNAME.ctl (default /var/run/egress), error
  * answers and exit codes (0 ok, 1 egressd failed or said no, 2 usage).
@@ -18,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "egressctl/api_client.h"
 #include "egressctl/args.h"
 #include "egressctl/control_client.h"
 #include "egressctl/render.h"
@@ -27,6 +35,12 @@ static const struct subcommand *const subcommands[] = {
 	&stats_subcommand, &paths_subcommand, &flows_subcommand, &explain_subcommand,
 };
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static const struct api_subcommand *const api_subcommands[] = {
+	&plan_subcommand, &apply_subcommand, &rollback_subcommand, &versions_subcommand,
+	&nodes_subcommand, &enroll_token_subcommand, &audit_subcommand,
+};
+#define N_API_SUBCOMMANDS (sizeof(api_subcommands) / sizeof(api_subcommands[0]))
 
 static const char *prog = "egressctl";
 
@@ -68,9 +82,14 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: %s [--json] <command> IFNAME [options]\n\n", prog);
 	fputs("Commands:\n", out);
 	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
-		fprintf(out, "  %-9s %s\n", subcommands[i]->name, subcommands[i]->summary);
-	fprintf(out, "  %-9s %s\n\n", "help", "this list; 'help COMMAND' for its options");
-	fputs("  --json    print egressd's JSON answer instead of tables\n\n", out);
+		fprintf(out, "  %-12s %s\n", subcommands[i]->name, subcommands[i]->summary);
+	fprintf(out, "  %-12s %s\n\n", "help", "this list; 'help COMMAND' for its options");
+	fprintf(out, "Usage: %s [--json] [CONTROLLER OPTIONS] <command> [options]\n\n", prog);
+	fputs("Controller commands:\n", out);
+	for (size_t i = 0; i < N_API_SUBCOMMANDS; i++)
+		fprintf(out, "  %-12s %s\n", api_subcommands[i]->name, api_subcommands[i]->summary);
+	fputs("\n  --json       print the JSON answer instead of tables\n\n", out);
+	fputs(API_OPTIONS_HELP "\n", out);
 	fputs("egressd's control socket: $EGRESS_CONTROL_DIR/IFNAME.ctl "
 	      "(default " CONTROL_CLIENT_DIR ").\n", out);
 }
@@ -82,6 +101,24 @@ static void subcommand_usage(const struct subcommand *sc, FILE *out)
 	fprintf(out, "\n%c%s.\n", toupper((unsigned char)sc->summary[0]), sc->summary + 1);
 	if (*sc->details)
 		fprintf(out, "\n%s", sc->details);
+}
+
+static void api_subcommand_usage(const struct api_subcommand *sc, FILE *out)
+{
+	fprintf(out, "Usage: %s [--json] [CONTROLLER OPTIONS] %s%s%s\n", prog, sc->name,
+		*sc->usage ? " " : "", sc->usage);
+	fprintf(out, "\n%c%s.\n", toupper((unsigned char)sc->summary[0]), sc->summary + 1);
+	if (*sc->details)
+		fprintf(out, "\n%s", sc->details);
+	fputs("\n" API_OPTIONS_HELP, out);
+}
+
+static const struct api_subcommand *api_subcommand_find(const char *name)
+{
+	for (size_t i = 0; i < N_API_SUBCOMMANDS; i++)
+		if (!strcmp(api_subcommands[i]->name, name))
+			return api_subcommands[i];
+	return NULL;
 }
 
 static const struct subcommand *subcommand_find(const char *name)
@@ -179,6 +216,34 @@ static bool read_file(FILE *f, struct control_answer *ans)
 	}
 }
 
+/* A saved 200 answer of the controller, rendered as the command would. */
+static int api_render_file(const char *cmd, const char *path, bool json)
+{
+	const struct api_subcommand *sc = api_subcommand_find(cmd);
+	json_error_t jerr;
+	json_t *root;
+
+	if (!sc || !sc->render) {
+		fprintf(stderr, "%s: --render-file: unknown command '%s'\n", prog, cmd);
+		return EGRESSCTL_USAGE;
+	}
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(root)) {
+		fprintf(stderr, "%s: %s: not a JSON object: %s\n", prog, path,
+			root ? "another JSON value" : jerr.text);
+		json_decref(root);
+		return EGRESSCTL_FAIL;
+	}
+	if (json) {
+		api_print_json(root);
+	} else {
+		render_sanitize(root);
+		sc->render(root, stdout);
+	}
+	json_decref(root);
+	return EGRESSCTL_OK;
+}
+
 /* Renders a saved answer, as control_call() would have received it. */
 static int render_file(const char *cmd, const char *path, bool json)
 {
@@ -187,10 +252,8 @@ static int render_file(const char *cmd, const char *path, bool json)
 	int ret = EGRESSCTL_FAIL;
 	FILE *f;
 
-	if (!sc) {
-		fprintf(stderr, "%s: --render-file: unknown command '%s'\n", prog, cmd);
-		return EGRESSCTL_USAGE;
-	}
+	if (!sc)
+		return api_render_file(cmd, path, json);
 	f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
@@ -233,10 +296,38 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv, bo
 	return ret;
 }
 
+static int run_api_subcommand(const struct api_subcommand *sc, const struct api_client *c,
+			      int argc, char **argv, bool json)
+{
+	int ret;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		api_subcommand_usage(sc, stdout);
+		return EGRESSCTL_OK;
+	}
+	if (!api_client_ready(c, sc->name))
+		return EGRESSCTL_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "%s: %s: cannot initialise libcurl\n", prog, sc->name);
+		return EGRESSCTL_FAIL;
+	}
+	ret = sc->run(c, argc, argv, json);
+	curl_global_cleanup();
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the output: %s\n", prog, strerror(errno));
+		return EGRESSCTL_FAIL;
+	}
+	return ret;
+}
+
 static int help(int argc, char **argv)
 {
 	const struct subcommand *sc = argc > 1 ? subcommand_find(argv[1]) : NULL;
 
+	if (argc > 1 && !sc && api_subcommand_find(argv[1])) {
+		api_subcommand_usage(api_subcommand_find(argv[1]), stdout);
+		return EGRESSCTL_OK;
+	}
 	if (argc > 1 && !sc) {
 		fprintf(stderr, "%s: help: unknown command '%s'\n", prog, argv[1]);
 		return EGRESSCTL_USAGE;
@@ -248,12 +339,11 @@ static int help(int argc, char **argv)
 	return EGRESSCTL_OK;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv, const struct api_client *c, bool json)
 {
+	const struct api_subcommand *asc;
 	const struct subcommand *sc;
-	bool json = false;
 
-	argc = take_json_flag(argc, argv, &json);
 	if (argc < 2) {
 		usage(stderr);
 		return EGRESSCTL_USAGE;
@@ -267,6 +357,9 @@ int main(int argc, char **argv)
 		}
 		return render_file(argv[2], argv[3], json);
 	}
+	asc = api_subcommand_find(argv[1]);
+	if (asc)
+		return run_api_subcommand(asc, c, argc - 1, argv + 1, json);
 	sc = subcommand_find(argv[1]);
 	if (!sc) {
 		fprintf(stderr, "%s: unknown command '%s'\n\n", prog, argv[1]);
@@ -274,4 +367,17 @@ int main(int argc, char **argv)
 		return EGRESSCTL_USAGE;
 	}
 	return run_subcommand(sc, argc - 1, argv + 1, json);
+}
+
+int main(int argc, char **argv)
+{
+	struct api_client c;
+	bool json = false;
+	int ret;
+
+	argc = take_json_flag(argc, argv, &json);
+	argc = api_client_options(argc, argv, &c);
+	ret = argc < 0 ? EGRESSCTL_USAGE : dispatch(argc, argv, &c, json);
+	api_client_free(&c);
+	return ret;
 }

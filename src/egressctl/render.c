@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct table {
 	size_t n_cols, n_cells, cap;
@@ -289,6 +290,21 @@ struct cell render_bytes(const json_t *obj, const char *key)
 	unsigned long long v;
 
 	return js_count(obj, key, &v) ? format_bytes(v) : unknown_cell;
+}
+
+struct cell render_time_ms(const json_t *obj, const char *key)
+{
+	unsigned long long ms;
+	struct cell c = unknown_cell;
+	struct tm tm;
+	time_t t;
+
+	if (!js_count(obj, key, &ms) || ms / 1000 > (unsigned long long)INT32_MAX * 16)
+		return c;
+	t = (time_t)(ms / 1000);
+	if (gmtime_r(&t, &tm))
+		strftime(c.s, sizeof(c.s), "%Y-%m-%d %H:%M:%SZ", &tm);
+	return c;
 }
 
 struct cell render_addr_port(const char *addr, const json_t *obj, const char *port_key,

@@ -51,6 +51,9 @@ struct cell render_bytes(const json_t *obj, const char *key);	/* 1.5M */
 struct cell render_addr_port(const char *addr, const json_t *obj, const char *port_key,
 			     bool with_port);
 
+/* Unix milliseconds as UTC "2024-05-01 12:00:00Z"; "-" when unknown. */
+struct cell render_time_ms(const json_t *obj, const char *key);
+
 /* The same, from plain values. */
 struct cell format_ms(double ms);
 struct cell format_secs(double s);

@@ -34,6 +34,30 @@ extern const struct subcommand paths_subcommand;
 extern const struct subcommand flows_subcommand;
 extern const struct subcommand explain_subcommand;
 
+/* A controller subcommand (docs/api.md): no IFNAME; it talks to the
+ * controller through api_client with the global options main.c took
+ * out of argv. */
+struct api_client;
+struct api_subcommand {
+	const char *name;
+	const char *summary;
+	const char *usage;	/* what follows "egressctl NAME" */
+	const char *details;
+	/* argv[0] is the subcommand's name. Returns an exit code. */
+	int (*run)(const struct api_client *c, int argc, char **argv, bool json);
+	/* Prints a 200 answer for humans; "--render-file NAME FILE" uses it
+	 * (tests). */
+	void (*render)(const json_t *answer, FILE *out);
+};
+
+extern const struct api_subcommand plan_subcommand;
+extern const struct api_subcommand apply_subcommand;
+extern const struct api_subcommand rollback_subcommand;
+extern const struct api_subcommand versions_subcommand;
+extern const struct api_subcommand nodes_subcommand;
+extern const struct api_subcommand enroll_token_subcommand;
+extern const struct api_subcommand audit_subcommand;
+
 /* Prints "egressctl: CMD: OPTION 'VALUE': why" and returns
  * EGRESSCTL_USAGE: the one way subcommands report a bad argument. */
 int subcommand_bad_arg(const char *cmd, const char *option, const char *value,
