@@ -25,11 +25,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
+	/* One line, whole, even with the agent's threads logging too. */
+	flockfile(stderr);
 	fprintf(stderr, "%s: %s: ", log_prefix, names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define LOG_BURST 10

@@ -25,6 +25,7 @@
 enum {
 	TAG_TUN = 1, TAG_UDP4, TAG_UDP6, TAG_SIGNAL,
 	TAG_UAPI_LISTEN, TAG_CONTROL_LISTEN, TAG_REGION0, TAG_REGION1, TAG_METRICS,
+	TAG_AGENT,
 	TAG_UAPI_CLIENT = 0x100, TAG_CONTROL_CLIENT = 0x200,
 };
 
@@ -237,6 +238,10 @@ int daemon_open_metrics(struct daemon *d, const char *listen)
 
 void daemon_close(struct daemon *d)
 {
+	agent_stop(d->agent);	/* its threads never touch the node, but stop first */
+	d->agent = NULL;
+	json_decref(d->region_metrics);
+	d->region_metrics = NULL;
 	if (d->has_metrics)
 		metrics_http_close(&d->metrics);
 	d->has_metrics = false;
@@ -328,6 +333,8 @@ static void serve_local(struct daemon *d, struct local_server *s, uint64_t clien
 	local_server_accept(s);	/* full: it refuses */
 }
 
+static void daemon_agent_event(struct daemon *d);
+
 static void dispatch(struct daemon *d, uint64_t tag, monotime_ns now)
 {
 	if (tag == TAG_TUN)
@@ -344,6 +351,8 @@ static void dispatch(struct daemon *d, uint64_t tag, monotime_ns now)
 		region_probe_on_readable(d->node.regions, d->region_fds[tag - TAG_REGION0], now);
 	else if (tag == TAG_METRICS)
 		metrics_http_run(&d->metrics);
+	else if (tag == TAG_AGENT)
+		daemon_agent_event(d);
 	else if (tag == TAG_CONTROL_LISTEN)
 		serve_local(d, &d->control, TAG_CONTROL_CLIENT);
 	else if ((tag & ~0xffULL) == TAG_UAPI_CLIENT)
@@ -369,6 +378,13 @@ static int next_timeout_ms(struct daemon *d)
 
 		if (m >= 0 && (!deadline || monotime_now() + MSECONDS(m) < deadline))
 			deadline = monotime_now() + MSECONDS(m);
+	}
+	if (d->agent) {
+		monotime_ns t = agent_telemetry_due(d->agent);
+
+		t = t ? t : 1;	/* the first snapshot: at once */
+		if (!deadline || t < deadline)
+			deadline = t;
 	}
 	if (!deadline)
 		return -1;
@@ -396,6 +412,8 @@ int daemon_run(struct daemon *d)
 		wg_device_run_timers(&d->dev, now);
 		if (d->has_node)
 			node_tick(&d->node, now);
+		if (d->agent && now >= agent_telemetry_due(d->agent))
+			agent_telemetry_offer(d->agent, d->has_node ? &d->node : NULL, now);
 		wg_device_flush(&d->dev);
 	}
 	return 0;
@@ -437,7 +455,8 @@ int daemon_attach_policy(struct daemon *d, const char *path, const char *name,
 	int ret;
 
 	snprintf(d->policy_path, sizeof(d->policy_path), "%s", path);
-	d->events = events_path ? fopen(events_path, "a") : stderr;
+	if (!d->events)
+		d->events = events_path ? fopen(events_path, "a") : stderr;
 	if (!d->events) {
 		fprintf(stderr, "egressd: %s: %s\n", events_path, strerror(errno));
 		return -errno;
@@ -448,6 +467,7 @@ int daemon_attach_policy(struct daemon *d, const char *path, const char *name,
 		policy_errors_free(&errs);
 		return -EINVAL;
 	}
+	p->version = d->policy_version;
 	ret = node_init(&d->node, &d->dev, name, d->events);
 	if (ret == 0)
 		ret = node_apply_policy(&d->node, p, monotime_now(), &why);
@@ -466,32 +486,121 @@ int daemon_attach_policy(struct daemon *d, const char *path, const char *name,
 	return 0;
 }
 
-void daemon_reload_policy(struct daemon *d)
+/* Parse, validate, compile, swap path as policy `version`; on error the
+ * running policy stays and *why says why. */
+static int reload_from(struct daemon *d, const char *path, uint64_t version,
+		       const char **why)
 {
 	struct policy_errors errs = { 0 };
 	struct policy *p;
+	int ret;
+
+	p = policy_load_file(path, &errs);
+	if (!p) {
+		print_errors(&errs, true);
+		policy_errors_free(&errs);
+		log_err("%s: %s refused; the running policy stays", d->ifname, path);
+		node_count(&d->node, NODE_CTR_policy_reload_failures);
+		*why = "the policy does not validate (errors in the node's log)";
+		return -EINVAL;
+	}
+	p->version = version;
+	ret = node_apply_policy(&d->node, p, monotime_now(), why);
+	if (ret < 0) {
+		log_err("%s: %s refused: %s; the running policy stays", d->ifname, path, *why);
+		node_count(&d->node, NODE_CTR_policy_reload_failures);
+	} else {
+		d->policy_version = version;
+		watch_region_probes(d);
+		log_info("%s: policy %s reloaded", d->ifname, path);
+		node_count(&d->node, NODE_CTR_policy_reloads);
+	}
+	policy_unref(p);
+	return ret;
+}
+
+void daemon_reload_policy(struct daemon *d)
+{
 	const char *why;
 
 	if (!d->has_node) {
 		log_info("%s: SIGHUP without --policy: nothing to reload", d->ifname);
 		return;
 	}
-	p = policy_load_file(d->policy_path, &errs);
-	if (!p) {
-		print_errors(&errs, true);
-		policy_errors_free(&errs);
-		log_err("%s: %s refused; the running policy stays", d->ifname, d->policy_path);
-		node_count(&d->node, NODE_CTR_policy_reload_failures);
-		return;
-	}
-	if (node_apply_policy(&d->node, p, monotime_now(), &why) < 0) {
-		log_err("%s: %s refused: %s; the running policy stays", d->ifname,
-			d->policy_path, why);
-		node_count(&d->node, NODE_CTR_policy_reload_failures);
+	reload_from(d, d->policy_path, d->policy_version, &why);
+}
+
+/* ---- controller ---- */
+
+/* A policy from the controller goes the way of SIGHUP; the first one
+ * attaches the node. SIGHUP later reloads the saved copy. */
+static void daemon_agent_policy(struct daemon *d, uint64_t version, const char *path)
+{
+	char saved[sizeof(d->policy_path)];
+	const char *why = "it cannot run this node (errors in the node's log)";
+	uint64_t old = d->policy_version;
+	int ret;
+
+	snprintf(saved, sizeof(saved), "%s", d->policy_path);
+	if (d->has_node) {
+		ret = reload_from(d, path, version, &why);
 	} else {
-		watch_region_probes(d);
-		log_info("%s: policy %s reloaded", d->ifname, d->policy_path);
-		node_count(&d->node, NODE_CTR_policy_reloads);
+		d->policy_version = version;
+		ret = daemon_attach_policy(d, path, d->node_name, d->events_path);
+		if (ret < 0)
+			d->policy_version = old;
 	}
-	policy_unref(p);
+	snprintf(d->policy_path, sizeof(d->policy_path), "%s", saved);
+	if (ret == 0)
+		log_info("%s: running controller policy version %llu", d->ifname,
+			 (unsigned long long)version);
+	agent_policy_result(d->agent, version, ret == 0, why);
+}
+
+static void daemon_agent_event(struct daemon *d)
+{
+	char path[sizeof(d->policy_path)];
+	uint64_t version;
+	json_t *m;
+
+	agent_drain_fd(d->agent);
+	if (agent_take_policy(d->agent, &version, path, sizeof(path)))
+		daemon_agent_policy(d, version, path);
+	m = agent_take_region_metrics(d->agent);
+	if (!m)
+		return;
+	/* TODO: feed them to selection as egress -> region costs. */
+	if (!d->region_metrics || json_array_size(m) != json_array_size(d->region_metrics))
+		log_info("%s: controller region metrics: %zu entries", d->ifname,
+			 json_array_size(m));
+	json_decref(d->region_metrics);
+	d->region_metrics = m;
+}
+
+int daemon_attach_controller(struct daemon *d, const struct agent_config *cfg,
+			     const char *events_path)
+{
+	char path[sizeof(d->policy_path)];
+	uint64_t version = 0;
+	int ret;
+
+	snprintf(d->node_name, sizeof(d->node_name), "%s", cfg->node);
+	d->events_path = events_path;
+	if (agent_saved_policy(cfg->state_dir, cfg->node, path, sizeof(path), &version)) {
+		/* Fail-static: run the last good policy before any contact. */
+		d->policy_version = version;
+		if (daemon_attach_policy(d, path, cfg->node, events_path) == 0)
+			log_info("%s: started from saved policy version %llu", d->ifname,
+				 (unsigned long long)version);
+		else
+			version = d->policy_version = 0;
+	}
+	/* SIGHUP reloads the saved copy of what the controller gave. */
+	snprintf(d->policy_path, sizeof(d->policy_path), "%s", path);
+	ret = agent_start(&d->agent, cfg, version);
+	if (ret < 0)
+		return ret;
+	watch(d, agent_fd(d->agent), TAG_AGENT);
+	log_info("%s: node %s of controller %s", d->ifname, cfg->node, cfg->url);
+	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "agent/agent.h"
 #include "egressd/local_server.h"
 #include "egressd/metrics_http.h"
 #include "node/node.h"
@@ -34,6 +35,14 @@ struct daemon {
 	int region_fds[2];
 	struct metrics_http metrics;
 	bool has_metrics;
+	uint64_t policy_version;	/* the controller's; 0 for a local file */
+
+	/* With --controller (agent/): the policy comes from the controller
+	 * and the node is attached when the first one arrives. */
+	struct agent *agent;
+	char node_name[64];
+	const char *events_path;
+	json_t *region_metrics;		/* the controller's latest, or NULL */
 };
 int daemon_open_metrics(struct daemon *d, const char *listen);
 
@@ -44,6 +53,10 @@ int daemon_open(struct daemon *d, const char *ifname);
  * error prints every problem (file:line:col) and returns -errno. */
 int daemon_attach_policy(struct daemon *d, const char *path, const char *name,
 			 const char *events_path);
+/* Runs node cfg->node of the policy the controller at cfg->url gives,
+ * starting at once from the last one saved in cfg->state_dir if any. */
+int daemon_attach_controller(struct daemon *d, const struct agent_config *cfg,
+			     const char *events_path);
 /* SIGHUP: parse, validate, compile, swap; on error the old policy stays. */
 void daemon_reload_policy(struct daemon *d);
 /* Runs until SIGTERM or SIGINT. */

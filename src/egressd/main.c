@@ -1,6 +1,7 @@
 /* egressd: a WireGuard-compatible tunnel endpoint in user space.
  *
  *   egressd [-f] [-v] [--policy FILE --node NAME [--events FILE]] IFNAME
+ *   egressd [-f] [-v] --controller URL --node NAME [--enroll TOKEN] IFNAME
  *   egressd --check-policy FILE
  *
  * Creates TUN interface IFNAME and the UAPI socket
@@ -24,11 +25,17 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Usage: egressd [-f|--foreground] [-v|--verbose] [--metrics ADDR:PORT]\n"
 		     "               [--policy FILE --node NAME [--events FILE]] IFNAME\n"
+		     "       egressd ... --controller URL --node NAME [--enroll TOKEN]\n"
+		     "               [--state-dir DIR] [--cacert FILE] IFNAME\n"
 		     "       egressd --check-policy FILE\n"
 		     "  A WireGuard-compatible endpoint; configure it with wg(8).\n"
 		     "  --policy FILE   run as node NAME of this policy (SIGHUP reloads it)\n"
 		     "  --events FILE   security events as JSON lines (default: stderr)\n"
 		     "  --metrics ADDR:PORT  serve Prometheus /metrics\n"
+		     "  --controller URL  take the policy from an egress-controller\n"
+		     "  --enroll TOKEN    enroll with this one-time token (once)\n"
+		     "  --state-dir DIR   credential and last good policy (" AGENT_DEFAULT_STATE_DIR ")\n"
+		     "  --cacert FILE     CA certificate of the controller\n"
 		     "  --check-policy  validate a policy file, print every error, exit\n");
 }
 
@@ -78,9 +85,14 @@ int main(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "check-policy", required_argument, NULL, 'c' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "controller", required_argument, NULL, 'C' },
+		{ "enroll", required_argument, NULL, 'E' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "cacert", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	const char *metrics = NULL;
+	struct agent_config ctl = { .state_dir = AGENT_DEFAULT_STATE_DIR };
 	const char *policy = NULL, *node = NULL, *events = NULL;
 	const char *fg_env = getenv("WG_PROCESS_FOREGROUND");
 	bool foreground = fg_env && !strcmp(fg_env, "1");
@@ -97,10 +109,14 @@ int main(int argc, char **argv)
 		case 'e': events = optarg; break;
 		case 'c': return check_policy(optarg);
 		case 'm': metrics = optarg; break;
+		case 'C': ctl.url = optarg; break;
+		case 'E': ctl.enroll_token = optarg; break;
+		case 'S': ctl.state_dir = optarg; break;
+		case 'A': ctl.cacert = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || !policy != !node) {
+	if (optind != argc - 1 || (policy && ctl.url) || !(policy || ctl.url) != !node) {
 		usage(stderr);
 		return 2;
 	}
@@ -121,6 +137,12 @@ int main(int argc, char **argv)
 	}
 	log_info("%s: up (UAPI %s)", d.ifname, d.uapi.path);
 	if (!foreground && daemonize() < 0) {
+		daemon_close(&d);
+		return 1;
+	}
+	/* After the fork: the agent's threads would not survive it. */
+	ctl.node = node;
+	if (ctl.url && daemon_attach_controller(&d, &ctl, events) < 0) {
 		daemon_close(&d);
 		return 1;
 	}
