@@ -29,7 +29,7 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS  := egressd egressctl
+PROGRAMS  := egressd egressctl egress-controller
 PROG_SRCS := $(foreach p,$(PROGRAMS),$(wildcard src/$(p)/*.c))
 LIB_SRCS  := $(filter-out $(PROG_SRCS),$(sort $(wildcard src/*/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -58,6 +58,9 @@ $(BUILD)/egressd: $(call prog_objs,egressd) $(BUILD)/lib.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/egressctl: $(call prog_objs,egressctl) $(BUILD)/lib.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/egress-controller: $(call prog_objs,egress-controller) $(BUILD)/lib.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/lib.a
@@ -108,6 +111,7 @@ check: deps
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
 	@sh tests/egressctl/run-render.sh build
 	@sh tests/egressctl/run-controller.sh build
+	@sh tests/controller/run build
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory netns-tests
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan EG_SAN=1 netns-tests
