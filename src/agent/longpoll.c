@@ -53,6 +53,8 @@ static void poll_fail(struct poll_state *s)
 	bool at_cap = s->backoff.delay >= AGENT_BACKOFF_MAX;
 
 	s->synced = false;
+	if (atomic_load(&s->a->stop))
+		return;		/* aborted because egressd is stopping: no news */
 	if (!at_cap || s->backoff.failures % POLL_LOG_EVERY_AT_CAP == 0)
 		log_warn("controller %s (%s), retrying in %.1fs (failure %" PRIu32 ")",
 			 s->unreachable ? "unreachable" : "refused", s->why,

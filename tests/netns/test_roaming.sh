@@ -3,6 +3,7 @@
 # changes (re-addressed veth), its UDP port changes, and it moves to the IPv6
 # underlay; egressd follows it (wg show endpoint) and its own traffic to the
 # client reaches the new address. Usage: tests/netns/test_roaming.sh BUILD
+# netns: once (the sanitizer pass skips it; see test_handshake.sh)
 . "$(dirname "$0")/lib.sh"
 
 C4B=198.18.0.3		# the client's second IPv4 underlay address
