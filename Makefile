@@ -6,7 +6,8 @@
 #                   again with everything under ASan+UBSan
 #   make demo       deps, build, run the demo in network namespaces
 #   make bench      deps, build, run the benchmarks in bench/ (throughput,
-#                   decisions and flow lookups, failover time)
+#                   decisions and flow lookups, failover time,
+#                   controller fan-out to 100 and 1,000 nodes)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (default 60)
 #
 # Source layout is the architecture: src/<part>/<concept>.c. A program is
@@ -124,6 +125,7 @@ bench: deps all
 	@sh bench/throughput $(BUILD)
 	@sh bench/decisions $(BUILD)
 	@sh bench/failover $(BUILD)
+	@sh bench/controller_fanout $(BUILD)
 
 clean:
 	rm -rf build

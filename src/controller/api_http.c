@@ -357,11 +357,23 @@ static bool wake(struct api_http *h, monotime_ns now)
 
 void api_http_run(struct api_http *h, monotime_ns now)
 {
-	MHD_run(h->mhd);
+	uint64_t before;
+	int passes = 0;
+
+	/* An apply can commit in any MHD_run (a kept-alive connection may read
+	 * its body in one and answer in the next), and nothing would wake the
+	 * loop again for the polls parked on the old version: repeat the pass
+	 * while the version moved during it. */
+	do {
+		before = api_policy_version(h->api);
+		MHD_run(h->mhd);
+		if (wake(h, now))
+			MHD_run(h->mhd);
+		/* A connection finished in that pass is only closed by the next. */
+		MHD_run(h->mhd);
+	} while (api_policy_version(h->api) != before && ++passes < 8);
 	if (wake(h, now))
 		MHD_run(h->mhd);
-	/* A connection finished in that pass is only closed by the next. */
-	MHD_run(h->mhd);
 }
 
 int api_http_fd(const struct api_http *h)
