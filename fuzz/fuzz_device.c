@@ -8,36 +8,6 @@
 #include "crypto/crypto.h"
 #include "wg/device.h"
 
-static size_t io_udp_send(void *ctx, struct pkt **pkts, size_t n)
-{
-	(void)ctx; (void)pkts;
-	return n;
-}
-
-static size_t io_tun_write(void *ctx, struct pkt **pkts, size_t n)
-{
-	(void)ctx; (void)pkts;
-	return n;
-}
-
-static int io_set_listen_port(void *ctx, uint16_t port, uint16_t *actual)
-{
-	(void)ctx;
-	*actual = port;
-	return 0;
-}
-
-static int io_set_fwmark(void *ctx, uint32_t fwmark)
-{
-	(void)ctx; (void)fwmark;
-	return 0;
-}
-
-static const struct wg_device_io io = {
-	.udp_send = io_udp_send, .tun_write = io_tun_write,
-	.set_listen_port = io_set_listen_port, .set_fwmark = io_set_fwmark,
-};
-
 static struct wg_device dev;
 
 static void setup(void)
@@ -47,7 +17,7 @@ static void setup(void)
 	struct wg_allowed_ip ip = { .family = AF_INET, .cidr = 0 };
 
 	crypto_init();
-	wg_device_init(&dev, &io, NULL);
+	wg_device_init(&dev, &wg_null_io, NULL);
 	c.has_private_key = true;
 	memset(c.private_key, 0x42, sizeof(c.private_key));
 	p = wg_device_conf_add_peer(&c);

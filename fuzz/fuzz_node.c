@@ -41,36 +41,6 @@ static const char policy_text[] =
 	"rules: [{name: no-telnet, action: deny, classes: [telnet]}]\n"
 	"default: allow\n";
 
-static size_t io_udp_send(void *ctx, struct pkt **pkts, size_t n)
-{
-	(void)ctx; (void)pkts;
-	return n;
-}
-
-static size_t io_tun_write(void *ctx, struct pkt **pkts, size_t n)
-{
-	(void)ctx; (void)pkts;
-	return n;
-}
-
-static int io_set_listen_port(void *ctx, uint16_t port, uint16_t *actual)
-{
-	(void)ctx;
-	*actual = port;
-	return 0;
-}
-
-static int io_set_fwmark(void *ctx, uint32_t fwmark)
-{
-	(void)ctx; (void)fwmark;
-	return 0;
-}
-
-static const struct wg_device_io io = {
-	.udp_send = io_udp_send, .tun_write = io_tun_write,
-	.set_listen_port = io_set_listen_port, .set_fwmark = io_set_fwmark,
-};
-
 static struct wg_device dev;
 static struct node node;
 static struct wg_peer *client, *fra1;
@@ -92,7 +62,7 @@ static void setup(void)
 	const char *why;
 
 	crypto_init();
-	wg_device_init(&dev, &io, NULL);
+	wg_device_init(&dev, &wg_null_io, NULL);
 	p = policy_load_buffer("fuzz.yaml", policy_text, sizeof(policy_text) - 1, NULL, &errs);
 	if (!p || node_init(&node, &dev, "acc", NULL) < 0 ||
 	    node_apply_policy(&node, p, clock_ns, &why) < 0)

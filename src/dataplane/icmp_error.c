@@ -13,6 +13,7 @@
  * One's-complement deltas commute, so only "every change is counted" and
  * "each delta is taken from the bytes it replaces" matter. */
 #include "dataplane/icmp_error.h"
+#include "dataplane/checksum.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -231,46 +232,6 @@ void icmp_error_embedded_tuple(const struct packet_info *embedded, struct flow_t
 }
 
 /* ---- rewriting -------------------------------------------------------- */
-
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over a run of 16-bit words. */
-static uint32_t csum_delta(uint32_t acc, const uint8_t *old, const uint8_t *new, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		acc += (uint16_t)~(old[i] << 8 | old[i + 1]);
-		acc += (uint32_t)(new[i] << 8 | new[i + 1]);
-	}
-	return acc;
-}
-
-static uint16_t csum_fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
-enum csum_kind {
-	CSUM_PLAIN,		/* TCP, ICMP, IPv4 header */
-	CSUM_UDP6,		/* a computed 0 goes out as ~0 (RFC 768) */
-	CSUM_UDP4,		/* as UDP6, and a 0 field means "no checksum" */
-};
-
-/* The checksum at field after delta, into out; false if it stays as is. */
-static bool csum_next(const uint8_t *field, uint32_t delta, enum csum_kind kind,
-		      uint8_t out[2])
-{
-	uint32_t acc = (uint16_t)~(field[0] << 8 | field[1]);
-	uint16_t sum;
-
-	if (kind == CSUM_UDP4 && !field[0] && !field[1])
-		return false;
-	sum = (uint16_t)~csum_fold(acc + csum_fold(delta));
-	if (kind != CSUM_PLAIN && sum == 0)
-		sum = 0xffff;
-	out[0] = (uint8_t)(sum >> 8);
-	out[1] = (uint8_t)sum;
-	return true;
-}
 
 /* Every write into the quote: the ICMP checksum covers these bytes. All
  * fields written start at an even offset of the ICMP message. */

@@ -8,6 +8,7 @@
  * must carry its whole L4 header (RFC 1858: tiny fragments are dropped),
  * so the rewrite below can always reach the L4 checksum it has to fix. */
 #include "dataplane/packet_parse.h"
+#include "dataplane/checksum.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -237,45 +238,6 @@ enum packet_parse_error packet_parse(const uint8_t *pkt, size_t len,
 	default:
 		return PACKET_BAD_VERSION;
 	}
-}
-
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over a run of 16-bit words. */
-static uint32_t csum_delta(uint32_t acc, const uint8_t *old, const uint8_t *new, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		acc += (uint16_t)~(old[i] << 8 | old[i + 1]);
-		acc += (uint32_t)(new[i] << 8 | new[i + 1]);
-	}
-	return acc;
-}
-
-static uint16_t csum_fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
-/* How a protocol's checksum field treats zero. */
-enum csum_kind {
-	CSUM_PLAIN,		/* TCP, ICMP, IPv4 header */
-	CSUM_UDP6,		/* zero is never sent: a computed 0 goes out as ~0 */
-	CSUM_UDP4,		/* as UDP6, and a zero field means "no checksum" */
-};
-
-/* Applies a delta to the big-endian checksum at field. */
-static void csum_apply(uint8_t *field, uint32_t delta, enum csum_kind kind)
-{
-	uint32_t acc = (uint16_t)~(field[0] << 8 | field[1]);
-	uint16_t sum;
-
-	if (kind == CSUM_UDP4 && !field[0] && !field[1])
-		return;
-	sum = (uint16_t)~csum_fold(acc + csum_fold(delta));
-	if (kind != CSUM_PLAIN && sum == 0)
-		sum = 0xffff;	/* RFC 768 */
-	field[0] = (uint8_t)(sum >> 8);
-	field[1] = (uint8_t)sum;
 }
 
 /* Where the L4 checksum lives, or NULL when this packet has none we fix. */

@@ -512,7 +512,7 @@ static void fabric_data(struct node *n, struct node_peer *np, struct pkt *p, mon
 	}
 	node_count(n, NODE_CTR_fabric_data_rx);
 	if (!(n->policy->nodes[n->self_idx].roles & POLICY_ROLE_EGRESS)) {
-		drop(n, p, NODE_CTR_drop_fabric_no_pool);
+		drop(n, p, NODE_CTR_drop_fabric_not_egress);
 		return;
 	}
 	egress_data(n, np, p, &d, now);

@@ -34,7 +34,7 @@
 	X(failover_same_egress) X(failover_other_egress)		\
 	X(drop_parse) X(drop_denied) X(drop_no_egress)			\
 	X(drop_fabric_not_node) X(drop_fabric_malformed)		\
-	X(drop_fabric_bad_type) X(drop_fabric_no_pool)		\
+	X(drop_fabric_bad_type) X(drop_fabric_no_pool) X(drop_fabric_not_egress)		\
 	X(drop_reply_no_flow) X(drop_nat_exhausted)			\
 	X(drop_flow_table_full) X(drop_no_buffer)			\
 	X(fabric_data_tx) X(fabric_data_rx) X(fabric_reply_tx)	\

@@ -57,6 +57,9 @@ struct wg_device_hooks {
 	enum wg_hook_verdict (*tun_rx)(void *ctx, struct pkt *p, monotime_ns now);
 };
 
+/* Accepts and drops everything (src/wg/null_io.c): fuzzers and tests. */
+extern const struct wg_device_io wg_null_io;
+
 struct handshake_item {
 	struct wg_endpoint src;
 	uint16_t len;

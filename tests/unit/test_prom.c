@@ -345,36 +345,6 @@ static const char policy_text[] =
 	"        addresses: [100.64.1.2/32]}]}}\n"
 	"default: allow\n";
 
-static size_t io_udp_send(void *ctx, struct pkt **pkts, size_t n)
-{
-	(void)ctx; (void)pkts;
-	return n;
-}
-
-static size_t io_tun_write(void *ctx, struct pkt **pkts, size_t n)
-{
-	(void)ctx; (void)pkts;
-	return n;
-}
-
-static int io_set_listen_port(void *ctx, uint16_t port, uint16_t *actual)
-{
-	(void)ctx;
-	*actual = port;
-	return 0;
-}
-
-static int io_set_fwmark(void *ctx, uint32_t fwmark)
-{
-	(void)ctx; (void)fwmark;
-	return 0;
-}
-
-static const struct wg_device_io io = {
-	.udp_send = io_udp_send, .tun_write = io_tun_write,
-	.set_listen_port = io_set_listen_port, .set_fwmark = io_set_fwmark,
-};
-
 static struct wg_peer *peer_by_b64(struct wg_device *dev, const char *b64)
 {
 	uint8_t key[48];
@@ -389,7 +359,7 @@ static void test_plain_device(void)
 	struct wg_device dev;
 	struct prom_buf b;
 
-	CHECK(wg_device_init(&dev, &io, NULL) == 0);
+	CHECK(wg_device_init(&dev, &wg_null_io, NULL) == 0);
 	dev.counters[WG_CTR_rx_drop_replay] = 5;
 	dev.counters[WG_CTR_handshake_initiation_tx] = 2;
 	prom_buf_init(&b);
@@ -478,7 +448,7 @@ static void test_node(void)
 	monotime_ns now = SECONDS(1000);
 
 	crypto_init();
-	CHECK(wg_device_init(&dev, &io, NULL) == 0);
+	CHECK(wg_device_init(&dev, &wg_null_io, NULL) == 0);
 	p = policy_load_buffer("t.yaml", policy_text, sizeof(policy_text) - 1, NULL, &errs);
 	CHECK(p != NULL);
 	for (size_t i = 0; i < errs.n; i++)
@@ -526,7 +496,7 @@ static void test_every_counter(void)
 	struct prom_buf b;
 	size_t samples = 0;
 
-	CHECK(wg_device_init(&dev, &io, NULL) == 0);
+	CHECK(wg_device_init(&dev, &wg_null_io, NULL) == 0);
 	CHECK(node_init(&node, &dev, "acc", NULL) == 0);
 	for (size_t i = 0; i < WG_CTR__MAX; i++)
 		dev.counters[i] = 1000000 + i;
