@@ -34,6 +34,9 @@ PROGRAMS  := egressd egressctl egress-controller
 PROG_SRCS := $(foreach p,$(PROGRAMS),$(wildcard src/$(p)/*.c))
 LIB_SRCS  := $(filter-out $(PROG_SRCS),$(sort $(wildcard src/*/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# Files served as they are (the controller's dashboard) become C arrays.
+EMBEDS    := src/controller/dashboard.html
+LIB_OBJS  += $(EMBEDS:src/%.html=$(BUILD)/obj/gen/%_html.o)
 prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard src/$(1)/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -42,12 +45,24 @@ TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
+# make check builds with every core: three builds (gcc, clang, ASan) and
+# the fuzzers' library are most of its time outside the tests.
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all deps check test unit-tests netns-tests fuzz fuzz-build fuzz-smoke \
         demo bench clean
 all: $(addprefix $(BUILD)/,$(PROGRAMS)) $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+.PRECIOUS: $(BUILD)/gen/%_html.c
+$(BUILD)/gen/%_html.c: src/%.html mk/embed.sh
+	@mkdir -p $(dir $@)
+	sh mk/embed.sh $(notdir $*)_html $< >$@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -86,7 +101,7 @@ netns-tests: all
 FUZZ_BUILD := $(BUILD)/fuzz-obj
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-build:
-	$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) \
+	$(MAKE) --no-print-directory -j$(JOBS) CC=clang BUILD=$(FUZZ_BUILD) \
 	    CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/lib.a
 	@mkdir -p $(BUILD)/fuzz
 	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
@@ -106,9 +121,10 @@ fuzz: deps fuzz-build
 export RESULTS := $(CURDIR)/build/check-results
 check: deps
 	@mkdir -p build && rm -f $(RESULTS)
-	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
+	$(MAKE) --no-print-directory -j$(JOBS) all
+	$(MAKE) --no-print-directory -j$(JOBS) CC=clang BUILD=build/clang all
 	$(MAKE) --no-print-directory unit-tests
+	$(MAKE) --no-print-directory -j$(JOBS) CC=clang SAN=1 BUILD=build/asan all
 	$(MAKE) --no-print-directory CC=clang SAN=1 BUILD=build/asan unit-tests
 	@sh tests/egressctl/run-render.sh build
 	@sh tests/egressctl/run-controller.sh build

@@ -6,7 +6,7 @@ PKGS="gcc make clang libclang-rt-14-dev llvm pkg-config libssl-dev libsodium-dev
       libyaml-dev libjansson-dev libmaxminddb-dev libmaxmind-db-writer-perl
       libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev prometheus curl
       iproute2 iputils-ping nftables wireguard-go wireguard-tools iperf3 procps jq
-      dnsmasq bind9-dnsutils openssl"
+      dnsmasq bind9-dnsutils openssl chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

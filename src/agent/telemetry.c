@@ -59,10 +59,11 @@ void agent_telemetry_offer(struct agent *a, struct node *n, monotime_ns now)
 	char *text;
 
 	a->telemetry_due = now + AGENT_TELEMETRY_INTERVAL;
-	snap = json_pack("{s:I, s:o, s:o, s:o}", "running_version",
+	snap = json_pack("{s:I, s:o, s:o, s:o, s:o}", "running_version",
 			 (json_int_t)(n && n->policy ? n->policy->version : 0),
 			 "paths", telemetry_paths(n, now), "counters", telemetry_counters(n),
-			 "regions", telemetry_regions(n));
+			 "regions", telemetry_regions(n),
+			 "egress_summary", n ? node_report_flow_summary(n) : json_array());
 	if (!snap)
 		return;
 	pthread_mutex_lock(&a->lock);

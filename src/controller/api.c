@@ -264,7 +264,8 @@ static void dispatch(struct api_call *c, enum api_route r)
 	d->fn(c);
 }
 
-static void count(struct api *a, enum api_route r, unsigned status, double seconds)
+static void count(struct api *a, enum api_route r, unsigned status, double seconds,
+		  double latency)
 {
 	for (size_t i = 0; i < API_N_CODES; i++) {
 		if (api_codes[i] == status) {
@@ -273,6 +274,7 @@ static void count(struct api *a, enum api_route r, unsigned status, double secon
 		}
 	}
 	a->seconds[r] += seconds;
+	api_metrics_observe(a, r, latency);
 }
 
 static double elapsed_s(monotime_ns start)
@@ -295,5 +297,6 @@ void api_handle(struct api *a, const struct api_request *rq, struct api_response
 	}
 	json_decref(c.body);
 	if (rs->status)
-		count(a, r, rs->status, elapsed_s(start));
+		count(a, r, rs->status, elapsed_s(start),
+		      elapsed_s(rq->started ? rq->started : start));
 }

@@ -54,6 +54,9 @@ struct api_request {
 	/* A long-poll being answered again after a wake-up: its deadline
 	 * from the first call (0 = first call). */
 	monotime_ns wait_deadline;
+	/* When api_handle() first saw the request (0: now); a parked
+	 * long-poll keeps its first call's, so its latency counts the wait. */
+	monotime_ns started;
 };
 
 struct api_response {

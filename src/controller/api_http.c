@@ -39,6 +39,7 @@ struct http_req {
 	bool parked;
 	uint64_t known;
 	monotime_ns deadline;	/* 0 until first parked */
+	monotime_ns started;	/* first api_handle() call: latency metric */
 	struct http_req *prev, *next;	/* the parked list */
 };
 
@@ -173,6 +174,9 @@ static enum MHD_Result answer(struct api_http *h, struct http_req *r, struct MHD
 	char remote[INET6_ADDRSTRLEN];
 	enum MHD_Result ret;
 
+	if (!r->started)
+		r->started = rq.now;
+	rq.started = r->started;
 	r->n_query = 0;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, r);
 	rq.query = r->query;
@@ -182,8 +186,11 @@ static enum MHD_Result answer(struct api_http *h, struct http_req *r, struct MHD
 	rq.node = MHD_lookup_connection_value(c, MHD_HEADER_KIND, API_NODE_HEADER);
 	remote_text(c, remote, sizeof(remote));
 	rq.remote = remote;
-	if (h->closing && r->deadline)
-		rq.wait_deadline = rq.now;	/* shutting down: answer 204 */
+	/* Shutting down: every long-poll answers 204 at once, also one that
+	 * arrives now (a node re-polls as soon as its last one is answered):
+	 * MHD must not be stopped with a connection suspended. */
+	if (h->closing)
+		rq.wait_deadline = rq.now;
 	api_handle(h->api, &rq, &rs);
 	if (rs.status == 0) {
 		r->known = rs.wait_known;
@@ -408,8 +415,10 @@ void api_http_close(struct api_http *h)
 	if (!h)
 		return;
 	h->closing = true;
-	if (h->mhd && wake(h, 0)) {
-		MHD_run(h->mhd);
+	/* Bounded: a parked poll is answered within two passes, and no new
+	 * one parks while closing. */
+	for (int pass = 0; h->mhd && pass < 8 && (h->parked || pass < 2); pass++) {
+		wake(h, 0);
 		MHD_run(h->mhd);
 	}
 	if (h->mhd)

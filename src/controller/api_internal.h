@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "controller/api.h"
+#include "metrics/prom.h"
 
 struct policy;
 
@@ -63,7 +64,10 @@ struct api {
 
 	size_t waiters;
 	uint64_t requests[API_R_COUNT][API_N_CODES];
-	double seconds[API_R_COUNT];
+	double seconds[API_R_COUNT];	/* handling only, long-poll waits aside */
+	/* Latency from the first call to the answer, waits included (so
+	 * node_policy's long-polls sit in its own series' top buckets). */
+	struct prom_histogram duration[API_R_COUNT];
 };
 
 /* What a handler gets: the request, its parsed JSON body (NULL for GETs),
@@ -104,6 +108,10 @@ bool api_auth_admin(struct api_call *c);
 bool api_auth_node(struct api_call *c);
 /* Counts a refused credential and audits it, rate-limited; sends 401. */
 void api_auth_fail(struct api_call *c, const char *reason);
+
+/* ---- metrics (api_metrics.c) ---- */
+/* Records one answered request's latency in its route's histogram. */
+void api_metrics_observe(struct api *a, enum api_route r, double seconds);
 
 /* ---- handlers ---- */
 void api_policy_get(struct api_call *c);

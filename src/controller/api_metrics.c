@@ -1,6 +1,5 @@
-/* api_metrics: GET /metrics (Prometheus text through prom.h) and GET /,
- * the dashboard: a static page whose script reads the JSON API with an
- * admin token the operator pastes in (kept in the page's memory only). */
+/* api_metrics: GET /metrics, the controller's own figures in Prometheus
+ * text (through prom.h), and the latency histogram api_handle() feeds. */
 #include "controller/api_internal.h"
 #include "metrics/prom.h"
 
@@ -10,6 +9,33 @@
 #define PROM_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static const unsigned codes[API_N_CODES] = API_CODES;
+
+/* Upper bounds, seconds: half a millisecond (a GET served from memory) to
+ * 2.5 s (a large plan) for the API, then up to a minute so a long-poll
+ * (25 s by default, API_WAIT_MAX_S at most) lands in a bucket of its own
+ * route instead of stretching the others. */
+static const double duration_bounds[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+	5, 10, 30, 60,
+};
+#define N_BOUNDS (sizeof(duration_bounds) / sizeof(duration_bounds[0]))
+_Static_assert(N_BOUNDS <= PROM_BUCKETS_MAX, "more buckets than prom.h keeps");
+
+void api_metrics_observe(struct api *a, enum api_route r, double seconds)
+{
+	prom_histogram_observe(&a->duration[r], duration_bounds, N_BOUNDS, seconds);
+}
+
+static void render_durations(struct prom_buf *b, const struct api *a)
+{
+	prom_family(b, "egress_controller_request_duration_seconds", PROM_HISTOGRAM,
+		    "Seconds from the arrival of a request to its answer, by route; node_policy "
+		    "long-polls include their wait (up to 60 s).");
+	for (int r = 0; r < API_R_COUNT; r++)
+		if (a->duration[r].count)
+			prom_sample_histogram(b, PROM_LABELS({ "route", api_route_names[r] }),
+					      &a->duration[r], duration_bounds, N_BOUNDS);
+}
 
 static void render_requests(struct prom_buf *b, const struct api *a)
 {
@@ -32,6 +58,7 @@ static void render_requests(struct prom_buf *b, const struct api *a)
 	for (int r = 0; r < API_R_COUNT; r++)
 		prom_sample_double(b, PROM_LABELS({ "route", api_route_names[r] }),
 				   a->seconds[r]);
+	render_durations(b, a);
 }
 
 static void render_nodes(struct prom_buf *b, const struct api *a, unix_ms wall)
@@ -69,37 +96,4 @@ void api_metrics(struct api_call *c)
 	else
 		api_reply_text(c->rs, 200, PROM_TYPE, b.data ? b.data : "", b.len);
 	prom_buf_free(&b);
-}
-
-static const char dashboard[] =
-	"<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-	"<title>egress-controller</title>\n<style>body{font-family:sans-serif;margin:2em}"
-	"pre{background:#f4f4f4;padding:1em;overflow:auto;max-height:30em}</style></head>\n"
-	"<body><h1>egress-controller</h1>\n"
-	"<p><label>Admin token <input id=\"tok\" type=\"password\" size=\"90\"></label> "
-	"<button id=\"go\">Load</button></p>\n"
-	"<h2>Policy</h2><pre id=\"policy\"></pre>\n"
-	"<h2>Versions</h2><pre id=\"versions\"></pre>\n"
-	"<h2>Nodes</h2><pre id=\"nodes\"></pre>\n"
-	"<h2>Audit</h2><pre id=\"audit\"></pre>\n"
-	"<script>\n"
-	"async function get(path) {\n"
-	"  const r = await fetch('/api/v1/' + path, {headers: {Authorization: 'Bearer ' +\n"
-	"    document.getElementById('tok').value}});\n"
-	"  return r.status + ' ' + (r.status == 204 ? '' : await r.text());\n"
-	"}\n"
-	"async function load() {\n"
-	"  for (const [id, path] of [['policy', 'policy'], ['versions', 'policy/versions?limit=20'],\n"
-	"      ['nodes', 'nodes'], ['audit', 'audit?limit=100']]) {\n"
-	"    let t = await get(path);\n"
-	"    try { t = JSON.stringify(JSON.parse(t.slice(4)), null, 2); } catch (e) {}\n"
-	"    document.getElementById(id).textContent = t;\n"
-	"  }\n"
-	"}\n"
-	"document.getElementById('go').onclick = load;\n"
-	"</script></body></html>\n";
-
-void api_dashboard(struct api_call *c)
-{
-	api_reply_text(c->rs, 200, "text/html; charset=utf-8", dashboard, sizeof(dashboard) - 1);
 }

@@ -153,12 +153,18 @@ static bool family_mark_seen(struct prom_buf *b, const char *name)
 	return true;
 }
 
+static const char *const type_names[] = {
+	[PROM_COUNTER] = " counter\n", [PROM_GAUGE] = " gauge\n",
+	[PROM_HISTOGRAM] = " histogram\n",
+};
+
 void prom_family(struct prom_buf *b, const char *name, enum prom_type type,
 		 const char *help)
 {
 	if (b->err || !strcmp(name, b->family))
 		return;
-	if (!name_valid(name, true) || (type == PROM_COUNTER && !ends_with(name, "_total"))) {
+	if ((unsigned)type > PROM_HISTOGRAM || !name_valid(name, true) ||
+	    (type == PROM_COUNTER && !ends_with(name, "_total"))) {
 		buf_fail(b, -EINVAL);
 		return;
 	}
@@ -167,25 +173,23 @@ void prom_family(struct prom_buf *b, const char *name, enum prom_type type,
 		return;
 	}
 	strcpy(b->family, name);
+	b->type = type;
 	buf_puts(b, "# HELP ");
 	buf_puts(b, name);
 	buf_puts(b, " ");
 	buf_put_escaped(b, help, false);
 	buf_puts(b, "\n# TYPE ");
 	buf_puts(b, name);
-	buf_puts(b, type == PROM_COUNTER ? " counter\n" : " gauge\n");
+	buf_puts(b, type_names[type]);
 }
 
-/* name{a="x",b="y"} and the space before the value. */
-static bool sample_begin(struct prom_buf *b, const struct prom_label *labels, size_t n)
+/* family+suffix{a="x",b="y",le="..."} and the space before the value
+ * (suffix and le: a histogram's lines). */
+static bool sample_name(struct prom_buf *b, const char *suffix,
+			const struct prom_label *labels, size_t n, const char *le)
 {
-	if (b->err)
-		return false;
-	if (!b->family[0]) {
-		buf_fail(b, -EINVAL);	/* a sample before any family */
-		return false;
-	}
 	buf_puts(b, b->family);
+	buf_puts(b, suffix);
 	for (size_t i = 0; i < n; i++) {
 		if (!name_valid(labels[i].name, false)) {
 			buf_fail(b, -EINVAL);
@@ -197,8 +201,25 @@ static bool sample_begin(struct prom_buf *b, const struct prom_label *labels, si
 		buf_put_escaped(b, labels[i].value ? labels[i].value : "", true);
 		buf_puts(b, "\"");
 	}
-	buf_puts(b, n ? "} " : " ");
+	if (le) {
+		buf_puts(b, n ? ",le=\"" : "{le=\"");
+		buf_puts(b, le);
+		buf_puts(b, "\"");
+	}
+	buf_puts(b, n || le ? "} " : " ");
 	return !b->err;
+}
+
+/* A plain sample: a counter's or a gauge's, after its family started. */
+static bool sample_begin(struct prom_buf *b, const struct prom_label *labels, size_t n)
+{
+	if (b->err)
+		return false;
+	if (!b->family[0] || b->type == PROM_HISTOGRAM) {
+		buf_fail(b, -EINVAL);	/* no family yet, or a bare histogram line */
+		return false;
+	}
+	return sample_name(b, "", labels, n, NULL);
 }
 
 void prom_sample_u64(struct prom_buf *b, const struct prom_label *labels, size_t n,
@@ -248,6 +269,79 @@ void prom_sample_double(struct prom_buf *b, const struct prom_label *labels, siz
 	format_double(num, sizeof(num), value);
 	buf_puts(b, num);
 	buf_puts(b, "\n");
+}
+
+/* ---- histograms ---- */
+
+void prom_histogram_observe(struct prom_histogram *h, const double *bounds,
+			    size_t n_bounds, double v)
+{
+	size_t i = 0;
+
+	if (isnan(v))
+		return;
+	if (n_bounds > PROM_BUCKETS_MAX)
+		n_bounds = PROM_BUCKETS_MAX;
+	while (i < n_bounds && v > bounds[i])
+		i++;
+	h->buckets[i]++;
+	h->sum += v;
+	h->count++;
+}
+
+/* What a scraper would reject, checked before a line is written. */
+static bool histogram_args_ok(const struct prom_buf *b, const struct prom_label *labels,
+			      size_t n, const double *bounds, size_t n_bounds)
+{
+	if (!b->family[0] || b->type != PROM_HISTOGRAM || n > PROM_LABELS_MAX ||
+	    n_bounds > PROM_BUCKETS_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (labels[i].name && !strcmp(labels[i].name, "le"))
+			return false;
+	for (size_t i = 0; i < n_bounds; i++)
+		if (!isfinite(bounds[i]) || (i && bounds[i] <= bounds[i - 1]))
+			return false;
+	return true;
+}
+
+static void put_u64_line(struct prom_buf *b, uint64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRIu64 "\n", v);
+	buf_puts(b, num);
+}
+
+/* Buckets are written cumulative; +Inf and _count are the total of the
+ * buckets, so the three always agree. */
+void prom_sample_histogram(struct prom_buf *b, const struct prom_label *labels, size_t n,
+			   const struct prom_histogram *h, const double *bounds,
+			   size_t n_bounds)
+{
+	char le[40];
+	uint64_t total = 0;
+
+	if (b->err)
+		return;
+	if (!histogram_args_ok(b, labels, n, bounds, n_bounds)) {
+		buf_fail(b, -EINVAL);
+		return;
+	}
+	for (size_t i = 0; i <= n_bounds; i++) {
+		total += h->buckets[i];
+		format_double(le, sizeof(le), i < n_bounds ? bounds[i] : INFINITY);
+		if (!sample_name(b, "_bucket", labels, n, le))
+			return;
+		put_u64_line(b, total);
+	}
+	if (!sample_name(b, "_sum", labels, n, NULL))
+		return;
+	format_double(le, sizeof(le), h->sum);
+	buf_puts(b, le);
+	buf_puts(b, "\n");
+	if (sample_name(b, "_count", labels, n, NULL))
+		put_u64_line(b, total);
 }
 
 void prom_counter(struct prom_buf *b, const char *name, const char *help, uint64_t value)

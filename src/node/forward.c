@@ -284,6 +284,7 @@ static void nat_out(struct node *n, struct pkt *p, struct packet_info *info,
 static void forward_orig(struct node *n, struct flow *f, struct pkt *p,
 			 struct packet_info *info, monotime_ns now)
 {
+	struct node_path *path;
 	struct node_peer *np;
 
 	if (f->data.flags & FLOW_F_LOCAL) {
@@ -312,7 +313,10 @@ static void forward_orig(struct node *n, struct flow *f, struct pkt *p,
 		drop(n, p, NODE_CTR_drop_no_buffer);
 		return;
 	}
-	wg_device_send_to_peer(n->dev, np->peer, p, &np->paths[f->data.path].ep);
+	path = &np->paths[f->data.path];
+	path->tx_packets++;
+	path->tx_bytes += info->l3_len;
+	wg_device_send_to_peer(n->dev, np->peer, p, &path->ep);
 	node_count(n, NODE_CTR_fabric_data_tx);
 }
 
@@ -458,8 +462,37 @@ static struct flow *icmp_error_flow(struct node *n, const struct pkt *p,
 	return f && dir == want ? f : NULL;
 }
 
+static bool endpoint_same(const struct wg_endpoint *a, const struct wg_endpoint *b)
+{
+	if (!wg_sockaddr_equal(&a->addr, &b->addr))
+		return false;
+	if (!a->has_src || !b->has_src)
+		return true;
+	return !memcmp(&a->src6, &b->src6, a->addr.sa.sa_family == AF_INET ? 4 : 16);
+}
+
+/* Counts a reply on the path it came over: the one whose endpoint it
+ * arrived from (the egress answers over the endpoint the session came on),
+ * else, behind a NAT that changed the address, the flow's pinned path. */
+static void count_path_rx(struct node_peer *np, const struct flow *f,
+			  const struct wg_endpoint *from, uint16_t len)
+{
+	struct node_path *path = NULL;
+
+	for (size_t k = 0; k < np->n_paths && !path; k++)
+		if (endpoint_same(&np->paths[k].ep, from))
+			path = &np->paths[k];
+	if (!path && f && f->data.node_id == np->id && f->data.path < np->n_paths)
+		path = &np->paths[f->data.path];
+	if (!path)
+		return;
+	path->rx_packets++;
+	path->rx_bytes += len;
+}
+
 /* Access side: a reply from an egress node, back to the client. */
-static void access_reply(struct node *n, struct pkt *p, monotime_ns now)
+static void access_reply(struct node *n, struct node_peer *np, struct pkt *p,
+			 monotime_ns now)
 {
 	struct packet_info info;
 	struct flow_tuple t;
@@ -483,6 +516,7 @@ static void access_reply(struct node *n, struct pkt *p, monotime_ns now)
 		if (f)
 			node_count(n, NODE_CTR_icmp_errors_returned);
 	}
+	count_path_rx(np, f, &p->ep, info.l3_len);
 	if (!f || dir != FLOW_DIR_REPLY || !f->data.peer) {
 		drop(n, p, NODE_CTR_drop_reply_no_flow);
 		return;
@@ -507,7 +541,7 @@ static void fabric_data(struct node *n, struct node_peer *np, struct pkt *p, mon
 	p->data = (uint8_t *)inner;
 	p->len = inner_len;
 	if (d.flags & FABRIC_DATA_REPLY) {
-		access_reply(n, p, now);
+		access_reply(n, np, p, now);
 		return;
 	}
 	node_count(n, NODE_CTR_fabric_data_rx);

@@ -58,7 +58,9 @@ static const char *peer_name(const struct node *node, const struct wg_peer *peer
 	return "";
 }
 
-enum peer_value { PEER_RX_BYTES, PEER_TX_BYTES, PEER_LAST_HANDSHAKE };
+enum peer_value {
+	PEER_RX_BYTES, PEER_TX_BYTES, PEER_RX_PACKETS, PEER_TX_PACKETS, PEER_LAST_HANDSHAKE
+};
 
 static const struct {
 	const char *name, *help;
@@ -70,6 +72,12 @@ static const struct {
 	[PEER_TX_BYTES] = { "egress_peer_tx_bytes_total",
 			    "Bytes sent to the peer (WireGuard packets, as wg show).",
 			    PROM_COUNTER },
+	[PEER_RX_PACKETS] = { "egress_peer_rx_packets_total",
+			      "WireGuard messages received from the peer (data, keepalives, "
+			      "handshakes: what rx_bytes counts).", PROM_COUNTER },
+	[PEER_TX_PACKETS] = { "egress_peer_tx_packets_total",
+			      "WireGuard messages sent to the peer (data, keepalives, "
+			      "handshakes: what tx_bytes counts).", PROM_COUNTER },
 	[PEER_LAST_HANDSHAKE] = { "egress_peer_last_handshake_seconds",
 				  "Unix time of the last completed handshake, 0 for never.",
 				  PROM_GAUGE },
@@ -84,6 +92,10 @@ static double peer_value(const struct wg_peer *peer, enum peer_value v)
 		return (double)peer->rx_bytes;
 	case PEER_TX_BYTES:
 		return (double)peer->tx_bytes;
+	case PEER_RX_PACKETS:
+		return (double)peer->rx_packets;
+	case PEER_TX_PACKETS:
+		return (double)peer->tx_packets;
 	case PEER_LAST_HANDSHAKE:
 		return t->tv_sec ? (double)t->tv_sec + (double)t->tv_nsec / 1e9 : 0;
 	}
@@ -151,42 +163,77 @@ static void render_wg_counters(const struct wg_device *dev, struct prom_buf *out
 	}
 }
 
-/* Where a node counter goes: a family, and a label telling it from the
- * other counters of that family (label NULL: the family is its own). */
+/* Where a node counter goes: a family, and labels telling it from the
+ * other counters of that family (label NULL: the family is its own;
+ * label2 NULL: one label). */
 struct node_series {
 	char family[PROM_NAME_MAX];
 	const char *label;
 	char value[64];
+	const char *label2, *value2;
 	const char *help;
 };
 
+static const char sessions_help[] =
+	"Decisions on new sessions: result=new counts every one; denied, local_breakout, "
+	"no_egress and limits_relaxed count those among them with that outcome.";
+static const char failovers_help[] =
+	"Sessions moved off a failed path: to another path of the same egress because "
+	"their path went down, or to another egress because it had no usable path left.";
+static const char reloads_help[] =
+	"Policy reloads (SIGHUP) by result; on error the old policy stays.";
+
+/* Counters whose family and labels do not follow from their names. */
+static const struct {
+	const char *counter, *family, *label, *value, *label2, *value2, *help;
+} node_named[] = {
+	{ "policy_reloads", "egress_policy_reloads_total", "result", "ok", NULL, NULL,
+	  reloads_help },
+	{ "policy_reload_failures", "egress_policy_reloads_total", "result", "error", NULL,
+	  NULL, reloads_help },
+	{ "limits_relaxed", "egress_sessions_total", "result", "limits_relaxed", NULL, NULL,
+	  sessions_help },
+	{ "failover_same_egress", "egress_failovers_total", "kind", "same_egress",
+	  "reason", "path_down", failovers_help },
+	{ "failover_other_egress", "egress_failovers_total", "kind", "other_egress",
+	  "reason", "egress_down", failovers_help },
+};
+
+/* Counters grouped by prefix: the rest of the name is the label's value. */
 static const struct {
 	const char *prefix, *family, *label, *help;
 } node_groups[] = {
-	{ "sessions_", "egress_sessions_total", "result",
-	  "New sessions by outcome of their decision." },
-	{ "failover_", "egress_failovers_total", "kind",
-	  "Sessions moved off a failed path: to another path of the same egress, "
-	  "or to another egress." },
+	{ "sessions_", "egress_sessions_total", "result", sessions_help },
+	{ "failover_", "egress_failovers_total", "kind", failovers_help },
 };
+
+static bool node_series_named(const char *name, struct node_series *s)
+{
+	for (size_t i = 0; i < sizeof(node_named) / sizeof(node_named[0]); i++) {
+		if (strcmp(name, node_named[i].counter))
+			continue;
+		snprintf(s->family, sizeof(s->family), "%s", node_named[i].family);
+		s->label = node_named[i].label;
+		snprintf(s->value, sizeof(s->value), "%s", node_named[i].value);
+		s->label2 = node_named[i].label2;
+		s->value2 = node_named[i].value2;
+		s->help = node_named[i].help;
+		return true;
+	}
+	return false;
+}
 
 static bool node_series_of(size_t i, struct node_series *s)
 {
 	const char *name = node_counter_names[i];
 	size_t len = strlen(name);
 
-	s->label = NULL;
+	s->label = s->label2 = NULL;
 	s->help = NULL;
 	if (is_node_drop(i))
 		return false;
-	if (!strcmp(name, "policy_reloads") || !strcmp(name, "policy_reload_failures")) {
-		snprintf(s->family, sizeof(s->family), "egress_policy_reloads_total");
-		s->label = "result";
-		snprintf(s->value, sizeof(s->value), "%s",
-			 strcmp(name, "policy_reloads") ? "error" : "ok");
-		s->help = "Policy reloads (SIGHUP) by result; on error the old policy stays.";
+	if (node_series_named(name, s))
 		return true;
-	}
 	for (size_t g = 0; g < sizeof(node_groups) / sizeof(node_groups[0]); g++) {
 		size_t plen = strlen(node_groups[g].prefix);
 
@@ -224,7 +271,11 @@ static void render_node_family(const struct node *node, size_t first,
 
 		if (!node_series_of(k, &s) || strcmp(s.family, head->family))
 			continue;
-		if (s.label)
+		if (s.label2)
+			prom_sample_u64(out, PROM_LABELS({ s.label, s.value },
+							 { s.label2, s.value2 }),
+					node->counters[k]);
+		else if (s.label)
 			prom_sample_u64(out, PROM_LABELS({ s.label, s.value }), node->counters[k]);
 		else
 			prom_sample_u64(out, NULL, 0, node->counters[k]);
@@ -259,42 +310,67 @@ static double ms_to_s(double ms)
 	return ms / 1e3;
 }
 
+enum path_field {
+	PATH_RTT, PATH_RTTVAR, PATH_JITTER, PATH_LOSS, PATH_PROBES, PATH_REPLIES, PATH_LATE,
+	PATH_TRANSITIONS, PATH_TX_PACKETS, PATH_TX_BYTES, PATH_RX_PACKETS, PATH_RX_BYTES,
+};
+
 static const struct {
 	const char *name, *help;
 	enum prom_type type;
-	int field;
+	enum path_field field;
 } path_families[] = {
 	{ "egress_path_rtt_seconds", "Smoothed RTT of the path's probes (RFC 6298 SRTT).",
-	  PROM_GAUGE, 0 },
+	  PROM_GAUGE, PATH_RTT },
 	{ "egress_path_rttvar_seconds", "RTT variation of the path (RFC 6298 RTTVAR).",
-	  PROM_GAUGE, 1 },
+	  PROM_GAUGE, PATH_RTTVAR },
 	{ "egress_path_jitter_seconds", "Interarrival jitter of the path (RFC 3550).",
-	  PROM_GAUGE, 2 },
+	  PROM_GAUGE, PATH_JITTER },
 	{ "egress_path_loss_ratio", "Probe loss over the path's loss window, 0 to 1.",
-	  PROM_GAUGE, 3 },
-	{ "egress_path_probes_sent_total", "Probes sent on the path.", PROM_COUNTER, 4 },
+	  PROM_GAUGE, PATH_LOSS },
+	{ "egress_path_probes_sent_total", "Probes sent on the path.", PROM_COUNTER,
+	  PATH_PROBES },
 	{ "egress_path_probe_replies_total", "Probe replies received in time on the path.",
-	  PROM_COUNTER, 5 },
+	  PROM_COUNTER, PATH_REPLIES },
 	{ "egress_path_late_replies_total",
 	  "Probe replies that came after their probe was counted lost, or twice.",
-	  PROM_COUNTER, 6 },
-	{ "egress_path_transitions_total", "Changes of the path's state.", PROM_COUNTER, 7 },
+	  PROM_COUNTER, PATH_LATE },
+	{ "egress_path_transitions_total", "Changes of the path's state.", PROM_COUNTER,
+	  PATH_TRANSITIONS },
+	{ "egress_path_tx_packets_total",
+	  "Session packets sent to the egress over the path (fabric DATA).", PROM_COUNTER,
+	  PATH_TX_PACKETS },
+	{ "egress_path_tx_bytes_total",
+	  "Bytes of the session packets sent over the path (inner IP packets).",
+	  PROM_COUNTER, PATH_TX_BYTES },
+	{ "egress_path_rx_packets_total",
+	  "Session replies received from the egress over the path (fabric DATA).",
+	  PROM_COUNTER, PATH_RX_PACKETS },
+	{ "egress_path_rx_bytes_total",
+	  "Bytes of the session replies received over the path (inner IP packets).",
+	  PROM_COUNTER, PATH_RX_BYTES },
 };
 
-static double path_value(const struct path_monitor *pm, int field)
+static double path_value(const struct node_path *path, enum path_field field)
 {
+	const struct path_monitor *pm = &path->mon;
 	const struct path_metrics *m = &pm->m;
 
 	switch (field) {
-	case 0: return pm->have_rtt ? ms_to_s(m->srtt_ms) : NAN;
-	case 1: return pm->have_rtt ? ms_to_s(m->rttvar_ms) : NAN;
-	case 2: return pm->have_rtt ? ms_to_s(m->jitter_ms) : NAN;
-	case 3: return m->loss_pct / 100;
-	case 4: return (double)m->probes_sent;
-	case 5: return (double)m->replies;
-	case 6: return (double)m->late_or_duplicate;
-	default: return (double)pm->transitions;
+	case PATH_RTT: return pm->have_rtt ? ms_to_s(m->srtt_ms) : NAN;
+	case PATH_RTTVAR: return pm->have_rtt ? ms_to_s(m->rttvar_ms) : NAN;
+	case PATH_JITTER: return pm->have_rtt ? ms_to_s(m->jitter_ms) : NAN;
+	case PATH_LOSS: return m->loss_pct / 100;
+	case PATH_PROBES: return (double)m->probes_sent;
+	case PATH_REPLIES: return (double)m->replies;
+	case PATH_LATE: return (double)m->late_or_duplicate;
+	case PATH_TRANSITIONS: return (double)pm->transitions;
+	case PATH_TX_PACKETS: return (double)path->tx_packets;
+	case PATH_TX_BYTES: return (double)path->tx_bytes;
+	case PATH_RX_PACKETS: return (double)path->rx_packets;
+	case PATH_RX_BYTES: return (double)path->rx_bytes;
 	}
+	return NAN;
 }
 
 /* Paths this node measures: those to nodes it routes to (as egressctl paths). */
@@ -340,7 +416,7 @@ static void render_paths(const struct node *node, struct prom_buf *out)
 		FOR_EACH_PATH(node, np, k)
 			prom_sample_double(out, PROM_LABELS({ "peer", np->name },
 							    { "path", np->paths[k].name }),
-					   path_value(&np->paths[k].mon, path_families[f].field));
+					   path_value(&np->paths[k], path_families[f].field));
 	}
 	render_path_states(node, out);
 }

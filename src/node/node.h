@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "dataplane/flow_table.h"
 #include "dataplane/name_cache.h"
 #include "policy/policy.h"
@@ -73,6 +75,9 @@ struct node_path {
 	uint16_t local_link, remote_link;
 	struct wg_endpoint ep;
 	struct path_monitor mon;
+	/* Fabric DATA carried over this path (metrics): sent and received,
+	 * inner packet bytes. */
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
 };
 
 /* Another node of the fabric, as this node knows it. Survives reloads
@@ -90,6 +95,11 @@ struct node_peer {
 	struct fabric_region_metric regions[FABRIC_MAX_REGIONS];
 	uint8_t n_regions;
 	monotime_ns last_report;
+	/* Its egress -> region figures as the controller shared them (from
+	 * the node's own telemetry): used where no probe reply of ours has
+	 * them, e.g. before the first reply or for a node we do not probe. */
+	struct fabric_region_metric shared_regions[FABRIC_MAX_REGIONS];
+	uint8_t n_shared_regions;
 	/* Egress side: where this node's packets arrived from, so replies
 	 * take the path its sessions came on (flows keep a slot index). */
 	struct wg_endpoint reply_eps[NODE_MAX_REPLY_EPS];
@@ -139,6 +149,12 @@ void node_destroy(struct node *n);
  * -errno with *why set) the node keeps running on its old policy. Pinned
  * flows stay pinned. Takes a reference to p on success. */
 int node_apply_policy(struct node *n, struct policy *p, monotime_ns now, const char **why);
+
+/* region_share.c: the controller's per-region egress metrics
+ * ([{"node","region","rtt_ms","loss_pct"}], docs/api.md) replace what
+ * it shared before. Entries for unknown nodes or regions, or this node,
+ * are skipped; returns how many were taken. */
+size_t node_set_shared_regions(struct node *n, const json_t *metrics);
 
 /* Probes, path health, flow expiry, region probes. */
 void node_tick(struct node *n, monotime_ns now);

@@ -48,6 +48,19 @@ static const struct node_path *find_old_path(const struct node_path *old, size_t
 	return NULL;
 }
 
+/* A path that survives a reload keeps its measurements and its traffic
+ * counters (they are metrics: a reset would read as a restart). */
+static void path_keep(struct node_path *path, const struct node_path *prev,
+		      const struct policy *p)
+{
+	path->mon = prev->mon;
+	path_monitor_reconfigure(&path->mon, &p->probe);
+	path->tx_packets = prev->tx_packets;
+	path->tx_bytes = prev->tx_bytes;
+	path->rx_packets = prev->rx_packets;
+	path->rx_bytes = prev->rx_bytes;
+}
+
 void node_paths_rebuild(struct node *n, struct node_peer *np, const struct policy *p)
 {
 	const struct policy_node *me = &p->nodes[policy_find_node(p, n->name)];
@@ -73,12 +86,10 @@ void node_paths_rebuild(struct node *n, struct node_peer *np, const struct polic
 			path->remote_link = (uint16_t)r;
 			path->ep = link_endpoint(ll, rl);
 			prev = find_old_path(old, n_old, path);
-			if (prev) {
-				path->mon = prev->mon;
-				path_monitor_reconfigure(&path->mon, &p->probe);
-			} else {
+			if (prev)
+				path_keep(path, prev, p);
+			else
 				path_monitor_init(&path->mon, &p->probe, now);
-			}
 			k++;
 		}
 	}

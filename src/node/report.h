@@ -23,6 +23,9 @@ const char *report_arg(const struct report_args *args, const char *key);
 json_t *node_report_paths(struct node *n, monotime_ns now);
 json_t *node_report_flows(struct node *n, const struct report_args *args, monotime_ns now);
 json_t *node_report_explain(struct node *n, const struct report_args *args, monotime_ns now);
+/* Active flows counted by egress, class and kind (flow_summary.c):
+ * [{"egress","class","flows","denied","transit"}], at most 129 rows. */
+json_t *node_report_flow_summary(const struct node *n);
 /* Node counters and flow table figures as "name value" lines appended to
  * out (cap bytes); returns the length added. */
 size_t node_report_counters(const struct node *n, char *out, size_t cap);

@@ -31,6 +31,7 @@ struct wg_peer {
 	monotime_ns last_sent_handshake;
 	struct timespec walltime_last_handshake;
 	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_packets, tx_packets;	/* WireGuard messages, as the bytes */
 
 	struct wg_peer *list_prev, *list_next;	/* device's peers, in order */
 	struct wg_peer *hash_next;		/* by public key */

@@ -94,6 +94,7 @@ static void authenticated_rx(struct wg_peer *peer, const struct handshake_item *
 {
 	update_endpoint(peer, &it->src);
 	peer->rx_bytes += it->len;
+	peer->rx_packets++;
 	wg_timers_any_authenticated_packet_received(&peer->timers);
 	wg_timers_any_authenticated_packet_traversal(&peer->timers, now);
 }
@@ -400,6 +401,7 @@ static void receive_data(struct wg_device *dev, struct pkt *p, monotime_ns now)
 	peer = kp->owner;
 	update_endpoint(peer, &p->ep);
 	peer->rx_bytes += wire_len;
+	peer->rx_packets++;
 	dev->counters[WG_CTR_rx_bytes] += wire_len;
 	if (wg_peer_received_with_keypair(peer, kp)) {
 		wg_timers_handshake_complete(&peer->timers);

@@ -28,6 +28,7 @@ static void send_handshake_bytes(struct wg_peer *peer, const uint8_t *msg, size_
 	p->len = len;
 	p->ep = peer->endpoint;
 	peer->tx_bytes += len;
+	peer->tx_packets++;
 	wg_timers_any_authenticated_packet_traversal(&peer->timers, now);
 	wg_timers_any_authenticated_packet_sent(&peer->timers);
 	wg_device_queue_udp(dev, p);
@@ -169,6 +170,7 @@ static void send_one(struct wg_peer *peer, struct noise_keypair *kp, struct pkt 
 	if (!wg_endpoint_is_set(&p->ep))
 		p->ep = peer->endpoint;
 	peer->tx_bytes += p->len;
+	peer->tx_packets++;
 	wg_device_count(dev, keepalive ? WG_CTR_keepalive_tx : WG_CTR_tx_packets);
 	dev->counters[WG_CTR_tx_bytes] += p->len;
 	wg_device_queue_udp(dev, p);

@@ -130,12 +130,13 @@ default: deny
 EOF
 }
 
-# fab_node NS IFNAME NAME KEYFILE POLICY: egressd as a node of the policy.
+# fab_node NS IFNAME NAME KEYFILE POLICY [ARGS...]: egressd as a node of
+# the policy (ARGS: more egressd options).
 fab_node() {
-	local ns=$1 ifn=$2 name=$3 key=$4 policy=$5
+	local ns=$1 ifn=$2 name=$3 key=$4 policy=$5; shift 5
 	EG_IFS+=("$ifn")
 	eg_spawn "$ifn" ip netns exec "$ns" "$EG_BUILD/egressd" -f --policy "$policy" \
-		--node "$name" --events "$FAB_EVENTS" "$ifn"
+		--node "$name" --events "$FAB_EVENTS" "$@" "$ifn"
 	eg_wait_uapi "$EG_PID" "$ifn" || die "egressd $name did not start"
 	printf -v "FAB_PID_${name^^}" '%s' "$EG_PID"
 	nsx "$ns" wg set "$ifn" private-key "$key" || die "private key for $name"
@@ -177,8 +178,9 @@ fab_client() {
 	printf 'nameserver %s\n' "$INET_DNS4" >"$EG_TMP/resolv.conf"
 }
 
-# fab_nodes_up POLICY: the four nodes and the client; returns once acc has
-# every path up.
+# fab_nodes_up POLICY [METRICS_ADDR]: the four nodes and the client;
+# returns once acc has every path up. With METRICS_ADDR acc serves
+# /metrics there, inside its namespace.
 fab_nodes_up() {
 	local policy=$1
 	fab_node "$NS_FRA1" "$IF_FRA1" fra1 "$KEY_FRA1" "$policy"
@@ -187,7 +189,7 @@ fab_nodes_up() {
 	fab_egress_tun "$NS_FRA1" "$IF_FRA1" "$FRA1_POOL4" "$FRA1_POOL4_ADDR" "$FRA1_POOL6" "$FRA1_POOL6_ADDR"
 	fab_egress_tun "$NS_FRA2" "$IF_FRA2" "$FRA2_POOL4" "$FRA2_POOL4_ADDR" "$FRA2_POOL6" "$FRA2_POOL6_ADDR"
 	fab_egress_tun "$NS_NYC1" "$IF_NYC1" "$NYC1_POOL4" "$NYC1_POOL4_ADDR" "$NYC1_POOL6" "$NYC1_POOL6_ADDR"
-	fab_node "$NS_ACC" "$IF_ACC" acc "$KEY_ACC" "$policy"
+	fab_node "$NS_ACC" "$IF_ACC" acc "$KEY_ACC" "$policy" ${2:+--metrics "$2"}
 	addr_add "$NS_ACC" "$IF_ACC" "$OV_ACC4/32"
 	fab_acc_breakout
 	fab_client

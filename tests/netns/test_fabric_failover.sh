@@ -5,6 +5,10 @@
 # a 100 packets/s UDP stream to the egress's other underlay with at most
 # 300 ms of loss; a TCP transfer survives losing one of its egress's two
 # underlays; when an egress loses every path its sessions move to another.
+# acc's /metrics (promtool clean) agrees: RTTs within the relays' delays,
+# a cut path's state down, failovers by reason moved by the sessions that
+# moved, per-path packets at least what the stream sent, egress_flows_active
+# equal to what egressctl lists.
 # Usage: tests/netns/test_fabric_failover.sh BUILD
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fabric_lib.sh"
@@ -20,6 +24,32 @@ result() { tail -n 1 "$EG_TMP/$1.log"; }
 path_state() { fab_path_field "$1" "$2" state; }
 path_is_up() { [ "$(path_state "$1" "$2")" = up ]; }
 
+# acc's /metrics: scrape NAME into $EG_TMP/NAME.prom (promtool checks it);
+# mval NAME SERIES its value; mdelta FROM TO SERIES how far it moved.
+ACC_METRICS=127.0.0.1:9586
+fetch() { nsx "$NS_ACC" curl -sS -m 5 -o "$EG_TMP/$1.prom" "http://$ACC_METRICS/metrics"; }
+scrape() {
+	fetch "$1" || fail "scrape acc's /metrics ($1)"
+	if command -v promtool >/dev/null 2>&1; then
+		check "promtool check metrics ($1)" sh -c "promtool check metrics <'$EG_TMP/$1.prom'"
+	fi
+}
+mval() { awk -v s="$2" '$1 == s { printf "%.0f", $2; exit }' "$EG_TMP/$1.prom"; }
+mdelta() { echo $(( $(mval "$2" "$3") - $(mval "$1" "$3") )); }
+path_m() { echo "egress_path_$1{peer=\"$2\",path=\"$3\"}"; }
+state_m() { echo "egress_path_state{peer=\"$1\",path=\"$2\",state=\"$3\"}"; }
+FAILOVER_PATH='egress_failovers_total{kind="same_egress",reason="path_down"}'
+FAILOVER_EGRESS='egress_failovers_total{kind="other_egress",reason="egress_down"}'
+check_rtt() {	# check_rtt PEER PATH LO HI: the RTT gauge (s) in m0 in [LO, HI]
+	local v; v=$(awk -v s="$(path_m rtt_seconds "$1" "$2")" '$1 == s { print $2 }' "$EG_TMP/m0.prom")
+	check "metrics: $1 via $2 RTT ${v}s in [$3, $4]" \
+		awk -v v="$v" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
+}
+flows_agree() {	# flows_agree NAME: egress_flows_active = what egressctl lists
+	fetch "$1" && [ "$(mval "$1" egress_flows_active)" = \
+	  "$(ctl_json flows "$IF_ACC" --limit 0 | jq '.flows | length')" ]
+}
+
 fabric_topology_up
 fabric_servers_up
 fab_echo_servers 7001 7003 7005
@@ -29,8 +59,11 @@ impair_set fra1a delay 2
 impair_set fra1b delay 4
 impair_set fra2 delay 10
 impair_set nyc1 delay 15
-fab_nodes_up "$POLICY"
+fab_nodes_up "$POLICY" "$ACC_METRICS"
 sleep 1
+scrape m0
+check_rtt fra2 internet 0.020 0.2
+check_rtt nyc1 internet 0.030 0.2
 
 eg_log "5% random loss on a link flaps nothing"
 changes0=$(fab_state_changes)
@@ -69,6 +102,7 @@ sleep 1
 
 eg_log "a blackholed underlay: the UDP stream moves to fra1's other link"
 failover0=$(stat_get "$IF_ACC" failover_same_egress)
+scrape m1
 eg_spawn blackhole fab_stream "$NS_CLI" "$INET_EU4:7003" 100 4	# sovereign -> fra1
 sleep 1
 check_eq "stream on fra1 via internet" "$(flow_of_port 7003 path)" internet
@@ -84,6 +118,20 @@ eg_log "blackhole: $r"
 check "outage ${gap} ms <= ${MAX_OUTAGE_MS} ms" \
 	awk -v g="$gap" -v m="$MAX_OUTAGE_MS" 'BEGIN { exit !(g != "" && g <= m) }'
 check_gt "failover_same_egress counted" "$(stat_get "$IF_ACC" failover_same_egress)" "$failover0"
+scrape m2
+sent=$(kv_get sent <<<"$r")
+check_eq "metrics: fra1 via internet's state is down" "$(mval m2 "$(state_m fra1 internet down)")" 1
+check_eq "metrics: failovers{same_egress,path_down} moved by the 1 session moved" \
+	"$(mdelta m1 m2 "$FAILOVER_PATH")" 1
+check_eq "metrics: failovers as egressctl stats" \
+	"$(mval m2 "$FAILOVER_PATH")" "$(stat_get "$IF_ACC" failover_same_egress)"
+tx_inet=$(mdelta m1 m2 "$(path_m tx_packets_total fra1 internet)")
+tx_priv=$(mdelta m1 m2 "$(path_m tx_packets_total fra1 private)")
+check_ge "metrics: fra1's two paths sent >= the $sent packets of the stream" \
+	$((tx_inet + tx_priv)) "${sent:-1}"
+check_gt "metrics: fra1 via private carried it after the cut" "$tx_priv" 0
+check_gt "metrics: replies came back over fra1 via private" \
+	"$(mdelta m1 m2 "$(path_m rx_packets_total fra1 private)")" 0
 fabric_blackhole fra1a off
 wait_for 5 "fra1 via internet back up" path_is_up fra1 internet
 
@@ -100,6 +148,7 @@ fabric_blackhole fra1a off
 
 eg_log "an egress with every path down: its sessions move to another egress"
 other0=$(stat_get "$IF_ACC" failover_other_egress)
+scrape m3
 eg_spawn dead fab_stream "$NS_CLI" "$INET_EU4:7001" 100 3 --bind "$OV_CLI4:41002"
 sleep 0.8
 check_eq "cost stream on fra2" \
@@ -111,6 +160,15 @@ eg_egress=$(ctl_json flows "$IF_ACC" | jq -r '.flows[] | select(.sport == 41002)
 check_match "it moved off fra2" "$eg_egress" '^(fra1|nyc1)$'
 gap=$(result dead | kv_get max_gap_ms)
 eg_log "egress lost: outage $gap ms (a new egress means a new NAT address: UDP only)"
+scrape m4
+check_eq "metrics: fra2 via internet's state is down" "$(mval m4 "$(state_m fra2 internet down)")" 1
+check_eq "metrics: failovers{other_egress,egress_down} moved as egressctl stats" \
+	"$(mdelta m3 m4 "$FAILOVER_EGRESS")" $(($(stat_get "$IF_ACC" failover_other_egress) - other0))
+check_ge "metrics: failovers{other_egress,egress_down} moved by the session moved" \
+	"$(mdelta m3 m4 "$FAILOVER_EGRESS")" 1
 fabric_blackhole fra2 off
+poll 2 flows_agree m5
+check_eq "metrics: egress_flows_active = the flows egressctl lists" \
+	"$(mval m5 egress_flows_active)" "$(ctl_json flows "$IF_ACC" --limit 0 | jq '.flows | length')"
 
 finish

@@ -6,7 +6,10 @@
 # destination country (.mmdb), domain learned from a DNS answer and from a
 # TLS SNI; a deny rule drops and logs; `explain` agrees with the data path;
 # a reload keeps pinned sessions; a malformed policy is refused with line
-# and column while the old one keeps running.
+# and column while the old one keeps running. acc's /metrics (promtool
+# clean) shows what the traffic moved: path and peer packets and bytes,
+# path RTTs within the relays' delays, decisions and drops by reason, the
+# flows egressctl lists.
 # Usage: tests/netns/test_fabric_steering.sh BUILD
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fabric_lib.sh"
@@ -28,6 +31,31 @@ check_steer() {
 	check_eq "$1: egress" "$(flow_egress "$2" "$3" "$4")" "$6"
 }
 
+# acc's /metrics: scrape NAME into $EG_TMP/NAME.prom (promtool checks it);
+# mval NAME SERIES its value; mdelta FROM TO SERIES how far it moved.
+ACC_METRICS=127.0.0.1:9586
+fetch() { nsx "$NS_ACC" curl -sS -m 5 -o "$EG_TMP/$1.prom" "http://$ACC_METRICS/metrics"; }
+scrape() {
+	fetch "$1" || fail "scrape acc's /metrics ($1)"
+	if command -v promtool >/dev/null 2>&1; then
+		check "promtool check metrics ($1)" sh -c "promtool check metrics <'$EG_TMP/$1.prom'"
+	fi
+}
+mval() { awk -v s="$2" '$1 == s { printf "%.0f", $2; exit }' "$EG_TMP/$1.prom"; }
+mdelta() { echo $(( $(mval "$2" "$3") - $(mval "$1" "$3") )); }
+path_m() { echo "egress_path_$1{peer=\"$2\",path=\"$3\"}"; }
+# check_rtt PEER PATH LO HI: the path's RTT gauge (seconds) in [LO, HI].
+check_rtt() {
+	local v; v=$(awk -v s="$(path_m rtt_seconds "$1" "$2")" '$1 == s { print $2 }' "$EG_TMP/m0.prom")
+	check "metrics: $1 via $2 RTT ${v}s in [$3, $4]" \
+		awk -v v="$v" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
+}
+# flows_agree NAME: egress_flows_active equals the flows egressctl lists.
+flows_agree() {
+	fetch "$1" && [ "$(mval "$1" egress_flows_active)" = \
+	  "$(ctl_json flows "$IF_ACC" --limit 0 | jq '.flows | length')" ]
+}
+
 fabric_topology_up
 fabric_servers_up
 fab_echo_servers 7001 7003 7004 7005
@@ -42,7 +70,7 @@ impair_set nyc1 delay 1
 impair_set fra1a delay 3
 impair_set fra1b delay 8
 impair_set fra2 delay 6
-fab_nodes_up "$POLICY"
+fab_nodes_up "$POLICY" "$ACC_METRICS"
 sleep 1		# a few probes for the RTTs to settle
 
 eg_log "probes: every path measured"
@@ -62,9 +90,32 @@ rtt_fra2=$(fab_path_field fra2 internet rtt_ms)
 check "nyc1 RTT ($rtt_nyc1 ms) below fra2's ($rtt_fra2 ms)" \
 	awk -v a="$rtt_nyc1" -v b="$rtt_fra2" 'BEGIN { exit !(a < b) }'
 
+eg_log "metrics: path RTTs within the relays' delays (one way: 1, 3, 8, 6 ms)"
+scrape m0
+check_rtt nyc1 internet 0.002 0.1
+check_rtt fra1 internet 0.006 0.1
+check_rtt fra1 private 0.016 0.1
+check_rtt fra2 internet 0.012 0.1
+check_eq "metrics: fra2 via internet is up" \
+	"$(mval m0 'egress_path_state{peer="fra2",path="internet",state="up"}')" 1
+
 eg_log "latency, cost, compliance, port"
 r=$(send_udp "$INET_EU4" 7000); check_match "latency class: echoes come back" "$r" 'received=[1-9]'
 check_steer "latency class (port 7000)" udp "$INET_EU4" 7000 fast nyc1
+scrape m1
+sent=$(kv_get sent <<<"$r"); got=$(kv_get received <<<"$r")
+check_ge "metrics: nyc1 via internet sent >= the $sent packets of the stream" \
+	"$(mdelta m0 m1 "$(path_m tx_packets_total nyc1 internet)")" "${sent:-1}"
+check_ge "metrics: and their bytes (92 each)" \
+	"$(mdelta m0 m1 "$(path_m tx_bytes_total nyc1 internet)")" $((${sent:-1} * 92))
+check_ge "metrics: nyc1 via internet received >= the $got echoes" \
+	"$(mdelta m0 m1 "$(path_m rx_packets_total nyc1 internet)")" "${got:-1}"
+check_eq "metrics: nothing sent over fra2 meanwhile" \
+	"$(mdelta m0 m1 "$(path_m tx_packets_total fra2 internet)")" 0
+check_ge "metrics: the client's peer: rx packets" \
+	"$(mdelta m0 m1 "egress_peer_rx_packets_total{peer=\"$PUB_CLI\",name=\"alice-laptop\"}")" "${sent:-1}"
+check_ge "metrics: sessions_total{result=new} moved" \
+	"$(mdelta m0 m1 'egress_sessions_total{result="new"}')" 1
 send_udp "$INET_EU4" 7001 >/dev/null
 check_steer "cost class (port 7001)" udp "$INET_EU4" 7001 cheap fra2
 send_udp "$INET_EU4" 7003 >/dev/null
@@ -117,6 +168,19 @@ check_ge "acc dropped its packets" "$(stat_get "$IF_ACC" drop_denied)" 1
 check "a security event names user, rule and 5-tuple" grep -q \
 	"\"event\":\"deny\".*\"user\":\"alice\".*\"dst\":\"$INET_EU4\",\"dport\":23,.*\"rule\":\"no-telnet\"" \
 	"$FAB_EVENTS"
+scrape m2
+check_eq "metrics: drops{reason=drop_denied} as egressctl stats" \
+	"$(mval m2 'egress_drops_total{reason="drop_denied"}')" "$(stat_get "$IF_ACC" drop_denied)"
+check_ge "metrics: drops{reason=drop_denied} moved" \
+	"$(mdelta m1 m2 'egress_drops_total{reason="drop_denied"}')" 1
+check_ge "metrics: sessions{result=denied} moved" \
+	"$(mdelta m1 m2 'egress_sessions_total{result="denied"}')" 1
+check_eq "metrics: sessions{result=local_breakout} as egressctl stats" \
+	"$(mval m2 'egress_sessions_total{result="local_breakout"}')" \
+	"$(stat_get "$IF_ACC" sessions_local_breakout)"
+poll 2 flows_agree m3
+check_eq "metrics: egress_flows_active = the flows egressctl lists" \
+	"$(mval m3 egress_flows_active)" "$(ctl_json flows "$IF_ACC" --limit 0 | jq '.flows | length')"
 
 eg_log "explain agrees with the data path"
 sport=$(fab_flow_field udp "$INET_EU4" 7000 sport)

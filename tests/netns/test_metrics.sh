@@ -2,7 +2,7 @@
 # /metrics of egressd (`egressd --metrics ADDR:PORT`): a plain egressd
 # (namespace srv) and a wireguard-go client (namespace cli). The
 # exposition passes `promtool check metrics` before and after traffic,
-# and a ping moves what it must: the peer's rx/tx bytes, the handshake
+# and a ping moves what it must: the peer's rx/tx bytes and packets, the handshake
 # counters, the last handshake time, the device's packet counters. Other
 # paths and methods get 404 and 405.
 # Usage: tests/netns/test_metrics.sh BUILD
@@ -76,6 +76,8 @@ scrape before
 check_eq "no policy: egress_policy_version" "$(value before egress_policy_version)" -1
 check_eq "egress_peers" "$(value before egress_peers)" 1
 check_eq "peer rx bytes before traffic" "$(value before "egress_peer_rx_bytes_total$peer")" 0
+check_eq "peer rx packets before traffic" "$(value before "egress_peer_rx_packets_total$peer")" 0
+check_eq "peer tx packets before traffic" "$(value before "egress_peer_tx_packets_total$peer")" 0
 check_eq "last handshake before traffic" \
 	"$(value before "egress_peer_last_handshake_seconds$peer")" 0
 check_eq "one drops family, reason label" \
@@ -93,6 +95,17 @@ check_gt "peer rx bytes moved" "$(int_value after "egress_peer_rx_bytes_total$pe
 check_gt "peer tx bytes moved" "$(int_value after "egress_peer_tx_bytes_total$peer")" $((n * 84))
 check_le "peer rx bytes <= what wg show says now" \
 	"$(int_value after "egress_peer_rx_bytes_total$peer")" "$(wg_field "$sif" cli rx)"
+# Peer packets are WireGuard messages: at least the n pings and the
+# handshake (initiation in, response out).
+check_ge "peer rx packets: pings and the handshake initiation" \
+	"$(int_value after "egress_peer_rx_packets_total$peer")" $((n + 1))
+check_ge "peer tx packets: replies and the handshake response" \
+	"$(int_value after "egress_peer_tx_packets_total$peer")" $((n + 1))
+check_ge "peer rx packets >= the device's data packets (one peer)" \
+	"$(int_value after "egress_peer_rx_packets_total$peer")" "$(value after egress_rx_packets_total)"
+check_le "peer rx packets: one message is at least 32 bytes" \
+	$(($(int_value after "egress_peer_rx_packets_total$peer") * 32)) \
+	"$(int_value after "egress_peer_rx_bytes_total$peer")"
 hs=$(int_value after "egress_peer_last_handshake_seconds$peer")
 check_ge "last handshake is recent (unix time)" "${hs:-0}" $(($(date +%s) - 30))
 check_le "last handshake not in the future" "${hs:-0}" $(($(date +%s) + 2))

@@ -28,6 +28,7 @@ static uint32_t rnd(void)
 
 struct reader {
 	char family[PROM_NAME_MAX];
+	bool histogram;
 	char *families[512];
 	size_t n_families;
 	char *series[MAX_LINES];
@@ -58,12 +59,27 @@ static void read_comment(struct reader *r, const char *line)
 	} else if (sscanf(line, "# TYPE %127s %15s", name, type) == 2) {
 		/* TYPE right after its HELP; counters end in _total */
 		r->ok &= r->have_help && !strcmp(name, r->family);
-		r->ok &= !strcmp(type, "gauge") ||
+		r->ok &= !strcmp(type, "gauge") || !strcmp(type, "histogram") ||
 			 (!strcmp(type, "counter") && strstr(name, "_total"));
+		r->histogram = !strcmp(type, "histogram");
 		r->have_help = false;
 	} else {
 		r->ok = false;
 	}
+}
+
+/* A histogram's lines are family_bucket, family_sum, family_count. */
+static bool sample_name_ok(const struct reader *r, const char *line, size_t nlen)
+{
+	size_t flen = strlen(r->family);
+
+	if (nlen < flen || strncmp(line, r->family, flen))
+		return false;
+	if (!r->histogram)
+		return nlen == flen;
+	return (nlen == flen + 7 && !strncmp(line + flen, "_bucket", 7)) ||
+	       (nlen == flen + 4 && !strncmp(line + flen, "_sum", 4)) ||
+	       (nlen == flen + 6 && !strncmp(line + flen, "_count", 6));
 }
 
 /* name{labels} value: the family in progress, a number, a new series. */
@@ -73,7 +89,7 @@ static void read_sample(struct reader *r, const char *line)
 	const char *sp = strrchr(line, ' ');
 	char *end;
 
-	r->ok &= nlen == strlen(r->family) && !strncmp(line, r->family, nlen);
+	r->ok &= sample_name_ok(r, line, nlen);
 	r->ok &= sp != NULL;
 	if (!sp || !r->ok)
 		return;
@@ -325,6 +341,130 @@ static void test_growth(void)
 	prom_buf_free(&b);
 }
 
+/* ---- histograms ---- */
+
+static void test_histogram_known(void)
+{
+	static const double bounds[] = { 0.25, 0.5, 1 };
+	static const double values[] = { 0.125, 0.25, 0.375, 2, NAN, -1 };
+	struct prom_histogram h = { 0 }, empty = { 0 };
+	struct prom_buf b;
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		prom_histogram_observe(&h, bounds, 3, values[i]);
+	CHECK(h.count == 5 && h.sum == 1.75);
+	prom_buf_init(&b);
+	prom_family(&b, "lat_seconds", PROM_HISTOGRAM, "h");
+	prom_sample_histogram(&b, PROM_LABELS({ "route", "a" }), &h, bounds, 3);
+	prom_sample_histogram(&b, NULL, 0, &empty, bounds, 1);
+	CHECK(b.err == 0);
+	CHECK(!strcmp(b.data, "# HELP lat_seconds h\n# TYPE lat_seconds histogram\n"
+			      "lat_seconds_bucket{route=\"a\",le=\"0.25\"} 3\n"
+			      "lat_seconds_bucket{route=\"a\",le=\"0.5\"} 4\n"
+			      "lat_seconds_bucket{route=\"a\",le=\"1\"} 4\n"
+			      "lat_seconds_bucket{route=\"a\",le=\"+Inf\"} 5\n"
+			      "lat_seconds_sum{route=\"a\"} 1.75\n"
+			      "lat_seconds_count{route=\"a\"} 5\n"
+			      "lat_seconds_bucket{le=\"0.25\"} 0\n"
+			      "lat_seconds_bucket{le=\"+Inf\"} 0\n"
+			      "lat_seconds_sum 0\n"
+			      "lat_seconds_count 0\n"));
+	CHECK(exposition_valid(b.data));
+	promtool_check(b.data, "a histogram");
+	prom_buf_free(&b);
+}
+
+/* Random bounds and values against a naive count of v <= bound. */
+static void histogram_random_once(struct prom_buf *b)
+{
+	double bounds[PROM_BUCKETS_MAX], values[300], sum = 0;
+	size_t n_bounds = 1 + rnd() % PROM_BUCKETS_MAX, n_values = rnd() % 300;
+	struct prom_histogram h = { 0 };
+	char series[96];
+
+	for (size_t i = 0, at = 0; i < n_bounds; i++) {
+		at += 1 + rnd() % 100;
+		bounds[i] = (double)at / 1000;
+	}
+	for (size_t i = 0; i < n_values; i++) {
+		values[i] = ((double)(rnd() % 4000) - 200) / 1000;
+		prom_histogram_observe(&h, bounds, n_bounds, values[i]);
+		sum += values[i];
+	}
+	prom_buf_reset(b);
+	prom_family(b, "r", PROM_HISTOGRAM, "x");
+	prom_sample_histogram(b, PROM_LABELS({ "k", "v" }), &h, bounds, n_bounds);
+	CHECK(b->err == 0 && exposition_valid(b->data));
+	for (size_t i = 0; i < n_bounds; i++) {
+		size_t want = 0;
+
+		for (size_t j = 0; j < n_values; j++)
+			want += values[j] <= bounds[i];
+		snprintf(series, sizeof(series), "r_bucket{k=\"v\",le=\"%.15g\"}", bounds[i]);
+		CHECK(value_of(b->data, series) == (double)want);
+	}
+	CHECK(value_of(b->data, "r_bucket{k=\"v\",le=\"+Inf\"}") == (double)n_values);
+	CHECK(value_of(b->data, "r_count{k=\"v\"}") == (double)n_values);
+	CHECK(value_of(b->data, "r_sum{k=\"v\"}") == sum);
+}
+
+static void test_histogram_random(void)
+{
+	struct prom_buf b;
+
+	prom_buf_init(&b);
+	for (int iter = 0; iter < 300; iter++)
+		histogram_random_once(&b);
+	prom_buf_free(&b);
+}
+
+/* Each of these would make a scraper reject the exposition. */
+static void histogram_refused(const char *family, enum prom_type type, const char *label,
+			      const double *bounds, size_t n_bounds)
+{
+	struct prom_histogram h = { 0 };
+	struct prom_buf b;
+
+	prom_buf_init(&b);
+	prom_family(&b, family, type, "x");
+	if (label)
+		prom_sample_histogram(&b, PROM_LABELS({ label, "v" }), &h, bounds, n_bounds);
+	else
+		prom_sample_histogram(&b, NULL, 0, &h, bounds, n_bounds);
+	CHECK(b.err == -EINVAL);
+	prom_buf_free(&b);
+}
+
+static void test_histogram_rules(void)
+{
+	static const double ok[] = { 1, 2 }, flat[] = { 1, 1 }, down[] = { 2, 1 },
+			    inf[] = { 1, INFINITY }, nan[] = { NAN };
+	double many[PROM_BUCKETS_MAX + 1];
+	struct prom_buf b;
+
+	for (size_t i = 0; i <= PROM_BUCKETS_MAX; i++)
+		many[i] = (double)i;
+	histogram_refused("g", PROM_GAUGE, NULL, ok, 2);	/* not a histogram */
+	histogram_refused("h", PROM_HISTOGRAM, "le", ok, 2);	/* le is the writer's */
+	histogram_refused("h", PROM_HISTOGRAM, "bad-name", ok, 2);
+	histogram_refused("h", PROM_HISTOGRAM, NULL, flat, 2);
+	histogram_refused("h", PROM_HISTOGRAM, NULL, down, 2);
+	histogram_refused("h", PROM_HISTOGRAM, NULL, inf, 2);
+	histogram_refused("h", PROM_HISTOGRAM, NULL, nan, 1);
+	histogram_refused("h", PROM_HISTOGRAM, NULL, many, PROM_BUCKETS_MAX + 1);
+	prom_buf_init(&b);
+	prom_family(&b, "h", PROM_HISTOGRAM, "x");
+	prom_sample_u64(&b, NULL, 0, 1);		/* a bare line in a histogram */
+	CHECK(b.err == -EINVAL);
+	prom_buf_reset(&b);
+	prom_family(&b, "h", PROM_HISTOGRAM, "x");
+	prom_sample_histogram(&b, NULL, 0, &(struct prom_histogram){ 0 }, many,
+			      PROM_BUCKETS_MAX);
+	prom_gauge(&b, "after", "x", 1);		/* the next family is plain again */
+	CHECK(b.err == 0 && exposition_valid(b.data));
+	prom_buf_free(&b);
+}
+
 /* ---- a device and a node ---- */
 
 #define KEY_ACC    "TOAYmQD0Iyq+PTa0+PqjNNik0t0K67HIEuEW7aqdBIE="
@@ -394,7 +534,24 @@ static void check_node_values(const char *text, const struct node *node)
 			     "name=\"fra1\"}") == 0);
 	CHECK(value_of(text, "egress_sessions_total{result=\"new\"}") == 3);
 	CHECK(value_of(text, "egress_sessions_total{result=\"local_breakout\"}") == 0);
-	CHECK(value_of(text, "egress_failovers_total{kind=\"other_egress\"}") == 1);
+	CHECK(value_of(text, "egress_failovers_total{kind=\"other_egress\","
+			     "reason=\"egress_down\"}") == 1);
+	CHECK(value_of(text, "egress_failovers_total{kind=\"same_egress\","
+			     "reason=\"path_down\"}") == 0);
+	CHECK(value_of(text, "egress_sessions_total{result=\"limits_relaxed\"}") == 5);
+	CHECK(!strstr(text, "egress_limits_relaxed_total"));
+	CHECK(value_of(text, "egress_peer_rx_packets_total{peer=\"" KEY_CLIENT "\","
+			     "name=\"laptop\"}") == 17);
+	CHECK(value_of(text, "egress_peer_tx_packets_total{peer=\"" KEY_FRA1 "\","
+			     "name=\"fra1\"}") == 3);
+	CHECK(value_of(text, "egress_path_tx_packets_total{peer=\"fra1\",path=\"internet\"}")
+	      == 10);
+	CHECK(value_of(text, "egress_path_tx_bytes_total{peer=\"fra1\",path=\"internet\"}")
+	      == 840);
+	CHECK(value_of(text, "egress_path_rx_packets_total{peer=\"fra1\",path=\"internet\"}")
+	      == 9);
+	CHECK(value_of(text, "egress_path_rx_bytes_total{peer=\"fra1\",path=\"internet\"}")
+	      == 756);
 	CHECK(value_of(text, "egress_drops_total{reason=\"drop_parse\"}") == 4);
 	CHECK(value_of(text, "egress_drops_total{reason=\"rx_drop_replay\"}") == 0);
 	CHECK(value_of(text, "egress_probes_total{dir=\"tx\"}") ==
@@ -436,6 +593,18 @@ static void measure_path(struct node *node, monotime_ns *now)
 	}
 }
 
+static void set_path_traffic(struct node *node)
+{
+	struct node_peer *np = node_peer_by_id(node, policy_name_id("fra1"));
+
+	if (!np || !np->n_paths)
+		return;
+	np->paths[0].tx_packets = 10;
+	np->paths[0].tx_bytes = 840;
+	np->paths[0].rx_packets = 9;
+	np->paths[0].rx_bytes = 756;
+}
+
 static void test_node(void)
 {
 	struct policy_errors errs = { 0 };
@@ -471,6 +640,10 @@ static void test_node(void)
 	fra1->tx_bytes = 99;
 	node.counters[NODE_CTR_sessions_new] = 3;
 	node.counters[NODE_CTR_failover_other_egress] = 1;
+	node.counters[NODE_CTR_limits_relaxed] = 5;
+	client->rx_packets = 17;
+	fra1->tx_packets = 3;
+	set_path_traffic(&node);
 	node.counters[NODE_CTR_drop_parse] = 4;
 	node.counters[NODE_CTR_policy_reloads] = 2;
 	node.counters[NODE_CTR_policy_reload_failures] = 1;
@@ -524,4 +697,5 @@ static void test_every_counter(void)
 TEST_MAIN("prom",
 	  TEST(test_escaping), TEST(test_escaping_random), TEST(test_family_rules),
 	  TEST(test_too_many_families), TEST(test_numbers), TEST(test_growth),
+	  TEST(test_histogram_known), TEST(test_histogram_random), TEST(test_histogram_rules),
 	  TEST(test_plain_device), TEST(test_node), TEST(test_every_counter))
