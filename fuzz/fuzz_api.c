@@ -60,7 +60,7 @@ static void setup(void)
 		abort();
 	snprintf(admin, sizeof(admin), "Bearer %s", tok);
 	if (store_enroll_token_create(store, "n1", 60000, "fuzz", tok) ||
-	    store_enroll_token_consume(store, tok, node, c))
+	    store_enroll_token_consume(store, tok, NULL, node, c))
 		abort();
 	snprintf(cred, sizeof(cred), "Bearer %s", c);
 	if (store_policy_apply(store, 0, doc, sizeof(doc) - 1, "fuzz", NULL, &v))

@@ -194,6 +194,7 @@ void agent_http_init(struct agent *a, struct agent_http *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->base_url = a->url;
+	h->node = a->node;
 	h->cacert = a->cacert[0] ? a->cacert : NULL;
 	h->stop = &a->stop;
 }

@@ -36,14 +36,22 @@ static int http_on_progress(void *ctx, curl_off_t dlt, curl_off_t dln, curl_off_
 	return atomic_load(stop) ? 1 : 0;
 }
 
-static struct curl_slist *http_headers(const char *bearer, bool json)
+/* With a credential goes the node's name: the controller then checks the
+ * credential against that node alone instead of searching (api.md). */
+static struct curl_slist *http_headers(const char *bearer, const char *node, bool json)
 {
 	struct curl_slist *h = NULL, *next;
-	char auth[512];
+	char auth[512], name[128];
 
 	if (bearer) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
 		if (!(next = curl_slist_append(h, auth)))
+			goto fail;
+		h = next;
+	}
+	if (bearer && node && node[0]) {
+		snprintf(name, sizeof(name), "X-Egress-Node: %s", node);
+		if (!(next = curl_slist_append(h, name)))
 			goto fail;
 		h = next;
 	}
@@ -93,7 +101,7 @@ bool agent_http_request(struct agent_http *h, const char *method, const char *pa
 	curl_easy_reset(h->curl);	/* keeps the connection cache */
 	snprintf(url, sizeof(url), "%s%s", h->base_url, path);
 	http_setup(h, h->curl, url, timeout_s, resp);
-	headers = http_headers(bearer, body != NULL);
+	headers = http_headers(bearer, h->node, body != NULL);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
 	if (body)
 		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);

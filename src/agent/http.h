@@ -17,6 +17,7 @@
 struct agent_http {
 	void *curl;			/* CURL *, created on first use */
 	const char *base_url;		/* "https://ctl:8443", no trailing '/' */
+	const char *node;		/* sent as X-Egress-Node with a bearer */
 	const char *cacert;		/* NULL: the system's CAs */
 	const atomic_bool *stop;	/* aborts the transfer when set */
 };

@@ -12,12 +12,14 @@
 #include "agent/agent_internal.h"
 #include "agent/backoff.h"
 #include "common/log.h"
+#include "crypto/crypto.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 /* How long the main loop may take to answer before we ask again. */
@@ -113,6 +115,23 @@ static int poll_promote(struct poll_state *s, uint64_t version)
 	return ret;
 }
 
+/* The controller's digest is hex BLAKE2s of the document (store.md). A
+ * mismatch means the bytes were damaged on the way (a proxy, a bug): such
+ * a document is not applied. An answer without a digest is taken. */
+static bool poll_digest_ok(const json_t *root, const char *doc, size_t len)
+{
+	const char *want = json_string_value(json_object_get(root, "digest"));
+	uint8_t h[BLAKE2S_HASH_LEN];
+	char hex[2 * BLAKE2S_HASH_LEN + 1];
+
+	if (!want)
+		return true;
+	blake2s_hash(h, doc, len, NULL, 0);
+	for (size_t i = 0; i < sizeof(h); i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	return strcasecmp(hex, want) == 0;
+}
+
 /* A 200: {"version":N,"document":"...","digest":"..."}. */
 static enum poll_outcome poll_take(struct poll_state *s, const struct agent_http_resp *r)
 {
@@ -124,8 +143,13 @@ static enum poll_outcome poll_take(struct poll_state *s, const struct agent_http
 	enum poll_outcome out = POLL_FAILED;
 	int ret;
 
-	if (!version || !doc) {
+	if (!version || !doc || strlen(doc) != json_string_length(json_object_get(root, "document"))) {
 		snprintf(s->why, sizeof(s->why), "malformed policy answer");
+		goto done;
+	}
+	if (!poll_digest_ok(root, doc, strlen(doc))) {
+		snprintf(s->why, sizeof(s->why), "policy version %" PRIu64 " does not match its "
+			 "digest: not applied", version);
 		goto done;
 	}
 	out = POLL_SAME;

@@ -125,7 +125,7 @@ void api_enroll(struct api_call *c)
 	if (!api_body_keys(c, enroll_keys) || !api_body_string(c, "token", true, &token, NULL) ||
 	    !api_body_name(c, "node", &want))
 		return;
-	ret = store_enroll_token_consume(c->api->store, token, node, cred);
+	ret = store_enroll_token_consume(c->api->store, token, want, node, cred);
 	if (ret == -EACCES) {
 		api_auth_fail(c, "bad enrollment token");
 		return;
@@ -134,13 +134,7 @@ void api_enroll(struct api_call *c)
 		api_reply_store(c, ret);
 		return;
 	}
-	/* The token was for another node: it is spent (a token's holder may
-	 * enroll its node anyway), and the credential is not shown. */
-	if (strcmp(node, want))
-		api_auth_fail(c, "enrollment token for another node");
-	else
-		api_reply_json(c->rs, 200, json_pack("{s:s, s:s}", "node", node,
-						     "credential", cred));
+	api_reply_json(c->rs, 200, json_pack("{s:s, s:s}", "node", node, "credential", cred));
 	memset(cred, 0, sizeof(cred));
 }
 

@@ -249,7 +249,11 @@ void api_policy_rollback(struct api_call *c)
 		api_reply_error(c->rs, 400, "field \"to_version\" must be 1 or more");
 		return;
 	}
-	ret = store_policy_rollback(c->api->store, to, expected, c->who, &v);
+	ret = store_policy_rollback(c->api->store, to, expected, c->who, comment, &v);
+	if (ret == -E2BIG) {
+		api_reply_error(c->rs, 400, "field \"comment\" is too long");
+		return;
+	}
 	if (ret == -ENOENT) {
 		api_reply_error(c->rs, 404, "no such version");
 		return;

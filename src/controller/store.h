@@ -66,9 +66,11 @@ struct store_policy_meta {
  * nothing is stored. comment may be NULL. */
 int store_policy_apply(struct store *s, uint64_t expected, const void *doc, size_t len,
 		       const char *actor, const char *comment, uint64_t *new_version);
-/* A new version whose document is to_version's; audit says "rollback". */
+/* A new version whose document is to_version's; its comment is "rollback
+ * to N", then ": comment" when one is given (may be NULL); audit says
+ * "policy.rollback". */
 int store_policy_rollback(struct store *s, uint64_t to_version, uint64_t expected,
-			  const char *actor, uint64_t *new_version);
+			  const char *actor, const char *comment, uint64_t *new_version);
 int store_policy_current(struct store *s, uint64_t *version);	/* 0 if none */
 /* version 0 = current. *doc is malloc'd, NUL-terminated (not counted in
  * meta->len), freed by the caller; doc may be NULL to read only meta. */
@@ -108,8 +110,10 @@ int store_enroll_token_create(struct store *s, const char *node_name, unix_ms tt
 			      const char *actor, char token[STORE_TOKEN_SIZE]);
 /* Consumes the token (once, even against concurrent consumers), enrolls its
  * node (re-enrolling replaces the old credential) and returns the node's
- * name and a fresh credential, shown only here. */
-int store_enroll_token_consume(struct store *s, const char *token,
+ * name and a fresh credential, shown only here. want: the node the caller
+ * says it is, or NULL; a token for another node is -EACCES and changes
+ * nothing (neither the token nor that node's credential). */
+int store_enroll_token_consume(struct store *s, const char *token, const char *want,
 			       char node_name[STORE_NAME_MAX],
 			       char credential[STORE_TOKEN_SIZE]);
 

@@ -285,12 +285,16 @@ static int node_enroll(struct store *s, const char *node, const struct store_tok
 	return store_step_done(s, st);
 }
 
-/* Inside the transaction: check, use, enroll, audit. */
-static int enroll_locked(struct store *s, const struct store_token *t,
+/* Inside the transaction: check, use, enroll, audit. A token shown by
+ * the wrong node is refused before it is used: spending it would let
+ * anyone who saw it re-key the node it was made for. */
+static int enroll_locked(struct store *s, const struct store_token *t, const char *want,
 			 const struct store_token *cred, struct token_row *row)
 {
 	int ret = token_lookup(s, t, "enroll", row);
 
+	if (!ret && want && strcmp(want, row->name))
+		ret = store_failf(s, -EACCES, "enrollment token is for another node");
 	if (!ret)
 		ret = token_use(s, t, row);
 	if (!ret)
@@ -302,7 +306,7 @@ static int enroll_locked(struct store *s, const struct store_token *t,
 	return ret;
 }
 
-int store_enroll_token_consume(struct store *s, const char *token,
+int store_enroll_token_consume(struct store *s, const char *token, const char *want,
 			       char node_name[STORE_NAME_MAX],
 			       char credential[STORE_TOKEN_SIZE])
 {
@@ -315,7 +319,7 @@ int store_enroll_token_consume(struct store *s, const char *token,
 	store_token_new(&cred, STORE_TOKEN_NODE);
 	ret = store_tx_begin(s);
 	if (!ret) {
-		ret = enroll_locked(s, &t, &cred, &row);
+		ret = enroll_locked(s, &t, want, &cred, &row);
 		ret = ret ? store_tx_abort(s, ret) : store_tx_commit(s);
 	}
 	if (!ret) {

@@ -19,7 +19,8 @@ static const char sql_policy_insert[] =
 static const char sql_policy_copy[] =
 	"INSERT INTO policy_versions(version, created_ms, actor, comment, hash, document,"
 	" rollback_of)"
-	" SELECT ?1, ?2, ?3, 'rollback to ' || version, hash, document, version"
+	" SELECT ?1, ?2, ?3, 'rollback to ' || version || iif(?5 <> '', ': ' || ?5, ''),"
+	" hash, document, version"
 	" FROM policy_versions WHERE version = ?4";
 #define POLICY_META_COLS \
 	"version, created_ms, actor, comment, hash, length(document), rollback_of"
@@ -129,7 +130,8 @@ int store_policy_apply(struct store *s, uint64_t expected, const void *doc, size
 	return ret;
 }
 
-static int policy_copy(struct store *s, uint64_t version, uint64_t from, const char *actor)
+static int policy_copy(struct store *s, uint64_t version, uint64_t from, const char *actor,
+		       const char *comment)
 {
 	sqlite3_stmt *st = store_prepare(s, ST_POLICY_COPY, sql_policy_copy);
 	int ret;
@@ -140,6 +142,7 @@ static int policy_copy(struct store *s, uint64_t version, uint64_t from, const c
 	sqlite3_bind_int64(st, 2, store_now(s));
 	store_bind_text(st, 3, actor);
 	sqlite3_bind_int64(st, 4, policy_version_arg(from));
+	store_bind_text(st, 5, comment ? comment : "");
 	ret = store_step_done(s, st);
 	if (!ret && sqlite3_changes(s->db) != 1)
 		ret = store_failf(s, -ENOENT, "no such policy version");
@@ -147,25 +150,29 @@ static int policy_copy(struct store *s, uint64_t version, uint64_t from, const c
 }
 
 int store_policy_rollback(struct store *s, uint64_t to_version, uint64_t expected,
-			  const char *actor, uint64_t *new_version)
+			  const char *actor, const char *comment, uint64_t *new_version)
 {
 	uint64_t current;
 	int ret;
 
 	if (!store_name_ok(actor))
 		return store_failf(s, -EINVAL, "bad actor name");
+	/* "rollback to N: " comes first, so the operator's part is shorter. */
+	if (comment && strnlen(comment, STORE_COMMENT_MAX) >= STORE_COMMENT_MAX - 32)
+		return store_failf(s, -E2BIG, "comment too long");
 	ret = store_tx_begin(s);
 	if (ret)
 		return ret;
 	ret = policy_expect(s, expected, &current);
 	if (!ret)
-		ret = policy_copy(s, current + 1, to_version, actor);
+		ret = policy_copy(s, current + 1, to_version, actor, comment);
 	if (!ret)
 		ret = store_audit_insert(s, actor, "policy.rollback",
-					 json_pack("{s:I, s:I, s:I}",
+					 json_pack("{s:I, s:I, s:I, s:s}",
 						   "version", (json_int_t)(current + 1),
 						   "previous", (json_int_t)current,
-						   "rollback_to", (json_int_t)to_version));
+						   "rollback_to", (json_int_t)to_version,
+						   "comment", comment ? comment : ""));
 	if (ret)
 		return store_tx_abort(s, ret);
 	ret = store_tx_commit(s);

@@ -226,19 +226,23 @@ static void explain_rule(const json_t *answer, FILE *out)
 	fprintf(out, "class     %s\n", render_str(answer, "class").s);
 }
 
-/* "rtt 1.2+0.5ms": to the egress, plus egress to the region if known. */
+/* "rtt 1.2+0.5ms": to the egress, plus egress to the region if known;
+ * "(ctl)" when the region figure came from the controller, not from the
+ * egress's own probe reply to us. */
 static struct cell explain_rtt(const json_t *c)
 {
 	struct cell out = { "-" }, path = render_ms(c, "rtt_ms");
 	struct cell region = render_ms(c, "region_rtt_ms");
+	const char *source = json_string_value(json_object_get(c, "region_source"));
 	size_t n = strlen(path.s);
 
 	if (!strcmp(path.s, "-"))
 		return out;
 	if (strcmp(region.s, "-") && n > 2)
 		path.s[n - 2] = '\0';	/* one unit for the sum: "1.2+0.50ms" */
-	snprintf(out.s, sizeof(out.s), "rtt %.40s%s%.40s", path.s,
-		 strcmp(region.s, "-") ? "+" : "", strcmp(region.s, "-") ? region.s : "");
+	snprintf(out.s, sizeof(out.s), "rtt %.40s%s%.40s%s", path.s,
+		 strcmp(region.s, "-") ? "+" : "", strcmp(region.s, "-") ? region.s : "",
+		 source && !strcmp(source, "controller") ? "(ctl)" : "");
 	return out;
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "egressctl/api_client.h"
+#include "egressctl/args.h"
+#include "egressctl/plan_flows.h"
 #include "egressctl/render.h"
 #include "egressctl/subcommand.h"
 
@@ -152,8 +154,11 @@ static json_t *plan_load_sessions(const char *path)
 	return s;
 }
 
+#define PLAN_FLOWS_READ     10000	/* flows asked of egressd */
+#define PLAN_FLOWS_SESSIONS 500		/* distinct sessions sent to the plan */
+
 struct plan_args {
-	const char *file, *sessions, *name;
+	const char *file, *sessions, *name, *from_flows;
 };
 
 static int plan_parse(int argc, char **argv, struct plan_args *a)
@@ -164,6 +169,9 @@ static int plan_parse(int argc, char **argv, struct plan_args *a)
 
 		if (!r)
 			r = subcommand_option("plan", argc, argv, &i, "--name", &a->name);
+		if (!r)
+			r = subcommand_option("plan", argc, argv, &i, "--from-flows",
+					      &a->from_flows);
 		if (r < 0)
 			return EGRESSCTL_USAGE;
 		if (r)
@@ -175,7 +183,28 @@ static int plan_parse(int argc, char **argv, struct plan_args *a)
 	}
 	if (!a->file)
 		return subcommand_bad_arg("plan", "FILE", NULL, "required");
+	if (a->from_flows && !args_valid_ifname(a->from_flows))
+		return subcommand_bad_arg("plan", "--from-flows", a->from_flows,
+					  "not an interface name");
 	return EGRESSCTL_OK;
+}
+
+/* --from-flows: the node's live sessions follow any --sessions ones. */
+static bool plan_add_flows(json_t *sessions, const char *ifname)
+{
+	json_t *answer = plan_flows_fetch(ifname, PLAN_FLOWS_READ), *live;
+	size_t skipped;
+
+	if (!answer)
+		return false;
+	live = plan_sessions_from_flows(answer, PLAN_FLOWS_SESSIONS, &skipped);
+	fprintf(stderr, "egressctl: plan: %zu sessions from %zu live flows on %s"
+		" (%zu transit or without a user left out)\n", json_array_size(live),
+		json_array_size(js_array(answer, "flows")), ifname, skipped);
+	json_array_extend(sessions, live);
+	json_decref(live);
+	json_decref(answer);
+	return true;
 }
 
 static int plan_run(const struct api_client *c, int argc, char **argv, bool json)
@@ -187,6 +216,10 @@ static int plan_run(const struct api_client *c, int argc, char **argv, bool json
 	if (ret)
 		return ret;
 	sessions = a.sessions ? plan_load_sessions(a.sessions) : json_array();
+	if (sessions && a.from_flows && !plan_add_flows(sessions, a.from_flows)) {
+		json_decref(sessions);
+		return EGRESSCTL_FAIL;
+	}
 	body = sessions ? api_document_body("plan", a.file, a.name) : NULL;
 	if (!body || json_object_set_new(body, "sessions", sessions)) {
 		json_decref(body);
@@ -200,11 +233,13 @@ static int plan_run(const struct api_client *c, int argc, char **argv, bool json
 const struct api_subcommand plan_subcommand = {
 	.name = "plan",
 	.summary = "check a policy and show what applying it would change",
-	.usage = "FILE [--sessions FILE.json] [--name NAME]",
+	.usage = "FILE [--sessions FILE.json] [--from-flows IFNAME] [--name NAME]",
 	.details =
 		"  FILE                 the policy document (YAML or JSON)\n"
 		"  --sessions FILE      sample sessions: a JSON array of\n"
 		"                       {\"user\",\"dst\",\"dport\",\"proto\",\"dscp\",\"domain\",\"src\"}\n"
+		"  --from-flows IFNAME  also the live sessions of egressd on IFNAME (this\n"
+		"                       host), one per user, destination, port and domain\n"
 		"  --name NAME          the file name in error messages (default: FILE's)\n"
 		"Exit 0 when valid; 1 with every error (file:line:col) on stderr.\n",
 	.run = plan_run,

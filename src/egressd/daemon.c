@@ -551,9 +551,13 @@ static void daemon_agent_policy(struct daemon *d, uint64_t version, const char *
 			d->policy_version = old;
 	}
 	snprintf(d->policy_path, sizeof(d->policy_path), "%s", saved);
-	if (ret == 0)
+	if (ret == 0) {
 		log_info("%s: running controller policy version %llu", d->ifname,
 			 (unsigned long long)version);
+		/* Shared figures are keyed by names: take them into the new view. */
+		if (d->region_metrics)
+			node_set_shared_regions(&d->node, d->region_metrics);
+	}
 	agent_policy_result(d->agent, version, ret == 0, why);
 }
 
@@ -561,6 +565,7 @@ static void daemon_agent_event(struct daemon *d)
 {
 	char path[sizeof(d->policy_path)];
 	uint64_t version;
+	size_t taken;
 	json_t *m;
 
 	agent_drain_fd(d->agent);
@@ -569,10 +574,10 @@ static void daemon_agent_event(struct daemon *d)
 	m = agent_take_region_metrics(d->agent);
 	if (!m)
 		return;
-	/* TODO: feed them to selection as egress -> region costs. */
+	taken = node_set_shared_regions(&d->node, m);
 	if (!d->region_metrics || json_array_size(m) != json_array_size(d->region_metrics))
-		log_info("%s: controller region metrics: %zu entries", d->ifname,
-			 json_array_size(m));
+		log_info("%s: controller region metrics: %zu entries, %zu used", d->ifname,
+			 json_array_size(m), taken);
 	json_decref(d->region_metrics);
 	d->region_metrics = m;
 }

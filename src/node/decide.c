@@ -15,22 +15,37 @@
 #define NODE_MAX_PATH_VIEWS 1024
 #define EVENTS_PER_SECOND   100
 
-/* egress -> destination region as that node last reported it. */
-static void region_metric(const struct node_peer *np, const struct policy *p,
-			  uint32_t dst_region, double *rtt, double *loss)
+static bool region_lookup(const struct fabric_region_metric *m, unsigned count,
+			  uint32_t region_id, struct route_node_view *v)
 {
-	*rtt = -1;
-	*loss = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (m[i].region_id != region_id || m[i].rtt_us == UINT32_MAX)
+			continue;
+		v->region_rtt_ms = m[i].rtt_us / 1000.0;
+		v->region_loss_pct = m[i].loss_permille / 10.0;
+		return true;
+	}
+	return false;
+}
+
+/* egress -> destination region: what the node told us in its last probe
+ * reply, else what it told the controller (shared with every node), so
+ * an egress we have not heard from yet is still scored by its region. */
+static void region_metric(const struct node_peer *np, const struct policy *p,
+			  uint32_t dst_region, struct route_node_view *v)
+{
+	uint32_t id;
+
+	v->region_rtt_ms = -1;
+	v->region_loss_pct = 0;
+	v->region_source = ROUTE_REGION_UNKNOWN;
 	if (dst_region == POLICY_NONE)
 		return;
-	for (unsigned i = 0; i < np->n_regions; i++) {
-		const struct fabric_region_metric *m = &np->regions[i];
-
-		if (m->region_id != p->regions[dst_region].id || m->rtt_us == UINT32_MAX)
-			continue;
-		*rtt = m->rtt_us / 1000.0;
-		*loss = m->loss_permille / 10.0;
-	}
+	id = p->regions[dst_region].id;
+	if (region_lookup(np->regions, np->n_regions, id, v))
+		v->region_source = ROUTE_REGION_PROBE;
+	else if (region_lookup(np->shared_regions, np->n_shared_regions, id, v))
+		v->region_source = ROUTE_REGION_CONTROLLER;
 }
 
 static void self_view(struct node *n, uint32_t dst_region, struct route_node_view *v)
@@ -44,6 +59,7 @@ static void self_view(struct node *n, uint32_t dst_region, struct route_node_vie
 	if (dst_region != POLICY_NONE && region_probe_metric(n->regions, dst_region, &rtt, &loss)) {
 		v->region_rtt_ms = rtt;
 		v->region_loss_pct = loss;
+		v->region_source = ROUTE_REGION_SELF;
 	} else {
 		v->region_rtt_ms = -1;
 	}
@@ -73,7 +89,7 @@ size_t node_route_views(struct node *n, uint32_t dst_region, struct route_node_v
 			v->n_paths++;
 		}
 		v->utilisation_pct = np->utilisation_pct;
-		region_metric(np, p, dst_region, &v->region_rtt_ms, &v->region_loss_pct);
+		region_metric(np, p, dst_region, v);
 		k++;
 	}
 	return k;

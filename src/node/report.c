@@ -530,13 +530,14 @@ static json_t *candidates_json(const struct node *n, const struct route_decision
 				   np->paths[c->path].name : NULL;
 
 		json_array_append_new(a, json_pack(
-			"{s:s, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+			"{s:s, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:s}",
 			"node", p->nodes[c->node].name, "path", name_or_null(path), "local", local,
 			"path_state", name_or_null(path ? path_state_names[c->path_state] : NULL),
 			"result", c->reason == ROUTE_CHOSEN ? "chosen" : route_reason_names[c->reason],
 			"score", real_or_null(c->score), "rtt_ms", real_or_null(c->rtt_ms),
 			"region_rtt_ms", c->region_rtt_ms >= 0 ? real_or_null(c->region_rtt_ms) :
 							       json_null(),
+			"region_source", route_region_source_names[c->region_source],
 			"jitter_ms", real_or_null(c->jitter_ms), "loss_pct", real_or_null(c->loss_pct),
 			"price", real_or_null(c->price),
 			"utilisation_pct", real_or_null(c->utilisation_pct), "detail", c->detail));

@@ -26,6 +26,13 @@ const char *const route_reason_names[ROUTE_REASON__MAX] = {
 	[ROUTE_INCUMBENT_HELD] = "incumbent-held",
 };
 
+const char *const route_region_source_names[ROUTE_REGION__MAX] = {
+	[ROUTE_REGION_UNKNOWN] = "unknown",
+	[ROUTE_REGION_SELF] = "own-probes",
+	[ROUTE_REGION_PROBE] = "probe-reply",
+	[ROUTE_REGION_CONTROLLER] = "controller",
+};
+
 /* ---- the stability table ---- */
 
 struct stability_ctx {
@@ -299,6 +306,7 @@ static void fill_metrics(const struct policy *p, const struct policy_class *cls,
 
 	c->node = v->node;
 	c->region_rtt_ms = v->region_rtt_ms;
+	c->region_source = v->region_rtt_ms >= 0 ? v->region_source : ROUTE_REGION_UNKNOWN;
 	c->price = v->node < p->n_nodes ? p->nodes[v->node].price_per_gb : 0;
 	c->utilisation_pct = v->utilisation_pct;
 	c->rtt_ms = region;

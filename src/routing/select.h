@@ -46,6 +46,16 @@ struct route_path_view {
 	struct path_metrics metrics;
 };
 
+/* Where an egress -> destination region figure came from. */
+enum route_region_source {
+	ROUTE_REGION_UNKNOWN = 0,
+	ROUTE_REGION_SELF,		/* this node's own region probes */
+	ROUTE_REGION_PROBE,		/* the egress's last probe reply to us */
+	ROUTE_REGION_CONTROLLER,	/* the egress's telemetry, shared by the controller */
+	ROUTE_REGION__MAX
+};
+extern const char *const route_region_source_names[ROUTE_REGION__MAX];
+
 /* The live view of one node, as the caller's runtime state sees it. */
 struct route_node_view {
 	uint32_t node;			/* index into policy nodes */
@@ -56,6 +66,7 @@ struct route_node_view {
 	/* egress -> destination region, as the node reported it; < 0 unknown */
 	double region_rtt_ms;
 	double region_loss_pct;
+	enum route_region_source region_source;
 };
 
 enum route_reason {
@@ -81,6 +92,7 @@ struct route_candidate {
 	enum route_reason reason;
 	double score;			/* NaN when filtered before scoring */
 	double rtt_ms, region_rtt_ms, jitter_ms, loss_pct, price, utilisation_pct;
+	enum route_region_source region_source;
 	char detail[96];		/* e.g. "region us not in [eu]", "loss 12% > 5%" */
 };
 

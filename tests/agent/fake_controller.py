@@ -12,6 +12,7 @@ test egressd's agent without the real controller.
 
 Knobs (no authentication; loopback tests only):
   POST /_fake/publish           body: a policy document -> {"version":N}
+                                (?bad_digest=1: with a digest that is wrong)
   POST /_fake/fail?status=503   answer node endpoints with that status
                                 (status=0: serve normally again)
 Going down is killing the process; --state keeps versions, tokens and
@@ -49,12 +50,14 @@ class State:
         v = self.data["versions"]
         return v[-1] if v else None
 
-    def publish(self, document):
+    def publish(self, document, bad_digest=False):
         with self.cond:
             version = len(self.data["versions"]) + 1
+            digest = hashlib.blake2s(document.encode()).hexdigest()
+            if bad_digest:
+                digest = digest[::-1]
             self.data["versions"].append({
-                "version": version, "document": document,
-                "digest": hashlib.blake2s(document.encode()).hexdigest(),
+                "version": version, "document": document, "digest": digest,
                 "published": time.time()})
             self.save()
             self.cond.notify_all()
@@ -119,7 +122,8 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.state
         body = self.body()
         if url.path == "/_fake/publish":
-            return self.answer(200, {"version": st.publish(body.decode())})
+            bad = "bad_digest=1" in url.query
+            return self.answer(200, {"version": st.publish(body.decode(), bad)})
         if url.path == "/_fake/fail":
             q = urllib.parse.parse_qs(url.query)
             st.fail_status = int(q.get("status", ["503"])[0])

@@ -197,9 +197,9 @@ req POST /api/v1/enroll "$(jq -cn --arg t "$ETOK" '{token: $t, node: "fra1"}')"
 check "enroll token is one-time: 401" test "$CODE" = 401
 req POST /api/v1/enroll "$(jq -cn --arg t "$ETOK2" '{token: $t, node: "fra1"}')"
 check "token for another node: 401" test "$CODE" = 401
-req POST /api/v1/tokens/enroll '{"node":"ams1"}' "$ADMIN"
-req POST /api/v1/enroll "$(jq -cn --arg t "$(jqo .token)" '{token: $t, node: "ams1"}')"
+req POST /api/v1/enroll "$(jq -cn --arg t "$ETOK2" '{token: $t, node: "ams1"}')"
 CRED2=$(jqo .credential)
+check "a token shown by the wrong node stays usable by its own" test "$CODE" = 200
 check "second node enrolled" test "${CRED2:0:4}" = egn_
 check "node.enroll audited" test "$(audit_count node.enroll)" -ge 2
 
@@ -275,6 +275,53 @@ check "metrics: nodes online" bash -c "grep -q '^egress_controller_nodes{state=\
 if command -v promtool >/dev/null; then
 	check "promtool check metrics" bash -c "promtool check metrics <<<'$OUT' >/dev/null 2>&1"
 fi
+# Counts move by exactly what this section asks: 3 plans, 2 stale applies,
+# 2 version lists, 1 scrape (each scrape counts itself after rendering).
+mval() { awk -v s="$2" '$1 == s { print $2; f = 1 } END { if (!f) print 0 }' "$1"; }
+mdelta() { echo $(( $(mval "$tmp/m1" "$1") - $(mval "$tmp/m0" "$1") )); }
+rq() { echo "egress_controller_requests_total{route=\"$1\",code=\"$2\"}"; }
+hist() { echo "egress_controller_request_duration_seconds_$1{route=\"$2\"${3-}}"; }
+req GET /metrics; cp "$tmp/out" "$tmp/m0"
+for i in 1 2 3; do req POST /api/v1/policy/plan "$(jq -cn --arg d "$(doc "p$i")" '{document: $d}')" "$ADMIN"; done
+for i in 1 2; do req POST /api/v1/policy/apply "$(apply_body "s$i" 1)" "$ADMIN"; done
+for i in 1 2; do req GET "/api/v1/policy/versions?limit=1" "" "$ADMIN"; done
+req GET /metrics; cp "$tmp/out" "$tmp/m1"
+for want in "policy_plan 200 3" "policy_apply 409 2" "policy_apply 200 0" \
+	"policy_versions 200 2" "metrics 200 1"; do
+	set -- $want
+	check "metrics: requests_total{route=$1,code=$2} moved by $3" \
+		test "$(mdelta "$(rq "$1" "$2")")" = "$3"
+done
+check "metrics: latency histogram count moved with the requests (plan)" \
+	test "$(mdelta "$(hist count policy_plan)")" = 3
+# Every route's histogram: cumulative buckets, +Inf = _count = requests_total.
+check "metrics: histogram buckets cumulative, _count = requests_total per route" \
+	awk '
+	function route(s) { match(s, /route="[^"]*"/); return substr(s, RSTART + 7, RLENGTH - 8) }
+	/^egress_controller_requests_total\{/ { req[route($1)] += $2 }
+	/^egress_controller_request_duration_seconds_bucket\{/ {
+		r = route($1); if (r != prev) last = 0
+		if ($2 + 0 < last) bad = 1
+		prev = r; last = $2 + 0
+		if ($1 ~ /le="\+Inf"/) inf[r] = $2
+	}
+	/^egress_controller_request_duration_seconds_count\{/ { cnt[route($1)] = $2; n++ }
+	END {
+		for (r in cnt) if (cnt[r] != req[r] || inf[r] != cnt[r]) bad = 1
+		exit bad || n < 8
+	}' "$tmp/m1"
+# The 1 s long-poll above counted its wait, in node_policy's own series;
+# the applies' series stayed in the API's buckets.
+check "metrics: node_policy latency counts the long-poll wait" \
+	test "$(mval "$tmp/m1" "$(hist bucket node_policy ',le="0.5"')")" -lt \
+	"$(mval "$tmp/m1" "$(hist count node_policy)")"
+check "metrics: every apply answered within 2.5 s" \
+	test "$(mval "$tmp/m1" "$(hist bucket policy_apply ',le="2.5"')")" = \
+	"$(mval "$tmp/m1" "$(hist count policy_apply)")"
+if command -v promtool >/dev/null; then
+	check "promtool check metrics (with the histogram)" \
+		bash -c "promtool check metrics <'$tmp/m1' >/dev/null 2>&1"
+fi
 req GET /
 check "dashboard" bash -c "test $CODE = 200 && grep -q '<html>' '$tmp/out'"
 
@@ -339,6 +386,26 @@ check "https with --cacert" test "$code" = 200
 code=$(curl -s -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/metrics")
 check "https: unknown CA refused" test "$code" = 000
 stop
+
+# ---- apply -> every node: 50 long-polling nodes, 3 applies ----------------
+# BUILD/tools/fanout enrolls sim0..sim49 through the API, parks one
+# long-poll each, applies, and counts the nodes whose poll answered with
+# the new version (bench/controller_fanout runs it with 100 and 1,000).
+FANOUT=$(dirname "$BIN")/tools/fanout
+if [ -x "$FANOUT" ]; then
+	start "$tmp/fo.db" --insecure-http --admin-token-file "$tmp/fo.tok"
+	for _ in $(seq 50); do [ -s "$tmp/fo.tok" ] && break; sleep 0.05; done
+	fo=$(timeout 60 "$FANOUT" --url "$URL" --admin-token-file "$tmp/fo.tok" --nodes 50 \
+		--rounds 3 --wait 10 2>&1 | grep '^fanout:')
+	check "apply -> all 50 nodes have each of 3 new versions ($fo)" \
+		grep -q 'got 150/150 ' <<<"$fo"
+	req GET /api/v1/nodes "" "$(cat "$tmp/fo.tok")"
+	check "the controller lists the 50 nodes" test "$(jqo '.nodes | length')" = 50
+	stop
+else
+	echo "FAIL: $FANOUT not built" >&2
+	failed=$((failed + 1))
+fi
 
 echo "figures: apply latency via curl p50 ${p50}s p99 ${p99}s (200 applies);" \
 	"long-poll wake-up after apply ${wake_ms} ms; kill -9 burst: $nacked acked, $lost lost"

@@ -17,8 +17,10 @@ here=$(dirname "$0")
 pass=0; fail=0
 tmp=$(mktemp -d)
 server=""
+egressd_fake=""
 cleanup() {
 	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	[ -n "$egressd_fake" ] && kill "$egressd_fake" 2>/dev/null && wait "$egressd_fake" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -58,6 +60,7 @@ expect_usage "needs a value" nodes --token
 expect_usage "FILE.*required" $C plan
 expect_usage "unknown option" $C plan p.yaml --color
 expect_usage "unexpected argument" $C plan a.yaml b.yaml
+expect_usage "not an interface name" $C plan p.yaml --from-flows "a/b"
 expect_usage "expected-version.*required" $C apply p.yaml
 expect_usage "version number or 'current'" $C apply p.yaml --expected-version x
 expect_usage "VERSION.*required" $C rollback --expected-version 3
@@ -140,6 +143,24 @@ print(r["method"], r["path"] + ("" if ok else " CHECK-FAILED %s" % r))' "$log" "
 	check "" "" "cannot connect to http://127.0.0.1:9" 1 --controller http://127.0.0.1:9 --token ega_good nodes
 	check "" "" "TLS failed with" 1 --controller "https://127.0.0.1:$(cat "$tmp/port")" --token ega_good nodes
 	check "" "" "No such file" 1 $G plan "$tmp/nope.yaml"
+
+	# plan --from-flows: sessions from egressd's live flows (the fake
+	# control socket of run-render.sh answers tests/fixtures/control_flows.json:
+	# 7 flows, one transit and one without a user).
+	mkdir -p "$tmp/ctl"
+	export EGRESS_CONTROL_DIR=$tmp/ctl
+	python3 "$here/fake_server.py" fake0 "$here/../fixtures" &
+	egressd_fake=$!
+	i=0; while [ ! -S "$tmp/ctl/fake0.ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	check "POST /api/v1/policy/plan" \
+		"[s['user'] for s in r['body']['sessions']] == ['alice', 'alice', 'bob', 'carol', 'mallory'] and r['body']['sessions'][0] == {'user': 'alice', 'dst': '203.0.113.10', 'proto': 'udp', 'dport': 5000, 'domain': 'a.zoom.us', 'src': '100.64.1.2'}" \
+		"5 sessions from 7 live flows on fake0 (2 transit or without a user left out)" 0 \
+		$G plan "$tmp/p.yaml" --from-flows fake0
+	check "POST /api/v1/policy/plan" "len(r['body']['sessions']) == 6" "valid" 0 \
+		$G plan "$tmp/p.yaml" --sessions "$tmp/s.json" --from-flows fake0
+	grep -q "^flows limit=10000$" "$tmp/ctl/requests.log" && ok || bad "plan --from-flows: request to egressd"
+	check "" "" "nosuch0.ctl" 1 $G plan "$tmp/p.yaml" --from-flows nosuch0
+	unset EGRESS_CONTROL_DIR
 fi
 
 echo "egressctl-controller: $pass passed, $fail failed"

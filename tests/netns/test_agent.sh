@@ -64,9 +64,10 @@ start_node() {
 	NODE_PID=$EG_PID
 	eg_wait_uapi "$NODE_PID" "$ifn"
 }
+# publish V [QUERY]: the fake controller's next version is policyV.yaml.
 publish() {
 	nsx "$N" curl -sS -m 5 -X POST --data-binary @"$EG_TMP/policy$1.yaml" \
-		"http://$CTL/_fake/publish" >/dev/null
+		"http://$CTL/_fake/publish${2:+?$2}" >/dev/null
 }
 running_version() {
 	nsx "$N" "$EG_BUILD/egressctl" paths "$ifn" --json 2>/dev/null |
@@ -137,6 +138,11 @@ wait_for 5 "refusal logged" logged "refused"
 check "still version 3" runs 3
 check_eq "saved version after a refused one" "$(cat "$state/acc1.policy.version")" 3
 wait_for 8 "telemetry reports the error" grep -q '"policy_error": "version 4' "$EG_TMP/telemetry.jsonl"
+
+# ---- a document that does not match its digest is not applied
+publish 2 bad_digest=1
+wait_for 5 "digest mismatch logged" logged "does not match its digest"
+check "still version 3 after a damaged document" runs 3
 
 # ---- clean stop
 t0=$(now_ms)

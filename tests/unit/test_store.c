@@ -220,18 +220,29 @@ static void test_rollback(void)
 
 	CHECK(apply_str(s, 0, "A", &v) == 0);
 	CHECK(apply_str(s, 1, "B", &v) == 0);
-	CHECK(store_policy_rollback(s, 1, 2, "carol", &v) == 0 && v == 3);
+	CHECK(store_policy_rollback(s, 1, 2, "carol", NULL, &v) == 0 && v == 3);
 	CHECK(store_policy_get(s, 3, &m3, &doc) == 0 && doc && strcmp(doc, "A") == 0);
 	CHECK(store_policy_get(s, 1, &m1, NULL) == 0);
 	CHECK(m3.rollback_of == 1 && strcmp(m3.comment, "rollback to 1") == 0);
 	CHECK(strcmp(m3.hash, m1.hash) == 0 && strcmp(m3.actor, "carol") == 0);
 	free(doc);
 	audit = audit_count(s);
-	CHECK(store_policy_rollback(s, 1, 2, "carol", &v) == -ESTALE);
-	CHECK(store_policy_rollback(s, 9, 3, "carol", &v) == -ENOENT);
-	CHECK(store_policy_rollback(s, 0, 3, "carol", &v) == -ENOENT);
+	CHECK(store_policy_rollback(s, 1, 2, "carol", NULL, &v) == -ESTALE);
+	CHECK(store_policy_rollback(s, 9, 3, "carol", NULL, &v) == -ENOENT);
+	CHECK(store_policy_rollback(s, 0, 3, "carol", NULL, &v) == -ENOENT);
 	CHECK(store_policy_current(s, &v) == 0 && v == 3);
 	CHECK(audit_count(s) == audit);
+	/* The operator's comment follows "rollback to N". */
+	{
+		char longc[STORE_COMMENT_MAX];
+
+		memset(longc, 'x', sizeof(longc) - 1);
+		longc[sizeof(longc) - 1] = '\0';
+		CHECK(store_policy_rollback(s, 2, 3, "carol", longc, &v) == -E2BIG);
+	}
+	CHECK(store_policy_rollback(s, 2, 3, "carol", "bad push", &v) == 0 && v == 4);
+	CHECK(store_policy_get(s, 4, &m3, NULL) == 0);
+	CHECK(strcmp(m3.comment, "rollback to 2: bad push") == 0 && m3.rollback_of == 2);
 	store_close(s);
 }
 
@@ -251,10 +262,10 @@ static void test_audit_every_change(void)
 	CHECK(apply_str(s, 0, "A", &v) == 0);
 	fake_now += 1000;
 	CHECK(apply_str(s, 1, "B", &v) == 0);
-	CHECK(store_policy_rollback(s, 1, 2, "alice", &v) == 0);
+	CHECK(store_policy_rollback(s, 1, 2, "alice", NULL, &v) == 0);
 	CHECK(store_admin_token_create(s, "ops", "alice", tok) == 0);
 	CHECK(store_enroll_token_create(s, "acc1", 60000, "alice", tok) == 0);
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == 0);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == 0);
 	CHECK(store_admin_token_revoke(s, "ops", "alice") == 0);
 	CHECK(store_audit_append(s, "198.51.100.7", "auth.fail", "{\"why\":\"bad token\"}") == 0);
 	CHECK(store_node_seen(s, "acc1", 3, "{}") == 0);	/* not audited */
@@ -344,18 +355,26 @@ static void test_enroll_once(void)
 	CHECK(store_enroll_token_create(s, "acc1", 60000, "alice", tok) == 0);
 	CHECK(strncmp(tok, "ege_", 4) == 0);
 	CHECK(store_node_verify(s, "acc1", "egn_x") == -EACCES);
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == 0);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == 0);
 	CHECK(strcmp(node, "acc1") == 0 && strncmp(cred, "egn_", 4) == 0);
 	CHECK(store_node_verify(s, "acc1", cred) == 0);
 	CHECK(store_node_verify(s, "acc2", cred) == -EACCES);
-	CHECK(store_enroll_token_consume(s, tok, node, cred2) == -EACCES);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred2) == -EACCES);
 	CHECK(strstr(store_errmsg(s), "used") != NULL);
 	CHECK(store_admin_token_verify(s, tok, node) == -EACCES);	/* kinds apart */
 	/* re-enrolling replaces the credential */
 	CHECK(store_enroll_token_create(s, "acc1", 60000, "alice", tok2) == 0);
-	CHECK(store_enroll_token_consume(s, tok2, node, cred2) == 0);
+	CHECK(store_enroll_token_consume(s, tok2, NULL, node, cred2) == 0);
 	CHECK(store_node_verify(s, "acc1", cred) == -EACCES);
 	CHECK(store_node_verify(s, "acc1", cred2) == 0);
+	/* A token shown by the wrong node: refused, not spent, and the node
+	 * it names keeps its credential. */
+	CHECK(store_enroll_token_create(s, "acc1", 60000, "alice", tok2) == 0);
+	CHECK(store_enroll_token_consume(s, tok2, "acc9", node, cred) == -EACCES);
+	CHECK(strstr(store_errmsg(s), "another node") != NULL);
+	CHECK(store_node_verify(s, "acc1", cred2) == 0);
+	CHECK(store_enroll_token_consume(s, tok2, "acc1", node, cred) == 0);
+	CHECK(store_node_verify(s, "acc1", cred) == 0);
 	CHECK(store_enroll_token_create(s, "bad name", 60000, "alice", tok2) == -EINVAL);
 	CHECK(store_enroll_token_create(s, "acc2", 0, "alice", tok2) == -EINVAL);
 	store_close(s);
@@ -378,11 +397,11 @@ static void test_enroll_expired(void)
 	fake_now = 1700000000000;
 	CHECK(store_enroll_token_create(s, "acc1", 1000, "alice", tok) == 0);
 	fake_now += 1000;
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == -EACCES);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == -EACCES);
 	CHECK(strstr(store_errmsg(s), "expired") != NULL);
 	fake_now -= 1;
 	CHECK(store_node_list(s, node_count_cb, &nodes) == 0 && nodes == 0);
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == 0);	/* 1 ms before */
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == 0);	/* 1 ms before */
 	CHECK(store_node_list(s, node_count_cb, &nodes) == 0 && nodes == 1);
 	store_close(s);
 }
@@ -406,7 +425,7 @@ static void test_enroll_concurrent(void)
 			if (store_open(&c, tmp_path("race.db"), err, sizeof(err)))
 				_exit(2);
 			store_set_clock(c, fake_clock, NULL);
-			_exit(store_enroll_token_consume(c, tok, node, cred) == 0 ? 0 : 1);
+			_exit(store_enroll_token_consume(c, tok, NULL, node, cred) == 0 ? 0 : 1);
 		}
 	}
 	for (int i = 0; i < 6; i++) {
@@ -444,7 +463,7 @@ static void test_node_seen(void)
 
 	fake_now = 1700000000000;
 	CHECK(store_enroll_token_create(s, "eg1", 60000, "alice", tok) == 0);
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == 0);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == 0);
 	CHECK(store_node_get(s, "eg1", node_get_cb, &got) == 0);
 	CHECK(got.version == 0 && got.last_seen == 0 && strcmp(got.telemetry, "{}") == 0);
 	CHECK(got.enrolled == fake_now);
@@ -475,7 +494,7 @@ static void test_reopen_sees_all(void)
 	CHECK(apply_str(s, 0, "first", &v) == 0 && apply_str(s, 1, "second", &v) == 0);
 	CHECK(store_admin_token_create(s, "ops", "alice", admin) == 0);
 	CHECK(store_enroll_token_create(s, "acc1", 60000, "alice", tok) == 0);
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == 0);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == 0);
 	CHECK(store_node_seen(s, "acc1", 2, "{\"rtt\":5}") == 0);
 	audit = audit_count(s);
 	store_close(s);
@@ -486,7 +505,7 @@ static void test_reopen_sees_all(void)
 	CHECK(audit_count(s) == audit);
 	CHECK(store_admin_token_verify(s, admin, name) == 0 && strcmp(name, "ops") == 0);
 	CHECK(store_node_verify(s, "acc1", cred) == 0);
-	CHECK(store_enroll_token_consume(s, tok, node, cred) == -EACCES);
+	CHECK(store_enroll_token_consume(s, tok, NULL, node, cred) == -EACCES);
 	CHECK(store_node_get(s, "acc1", node_get_cb, &got) == 0 && got.version == 2);
 	store_close(s);
 }
@@ -613,7 +632,7 @@ static void test_random_vs_model(void)
 			ret = apply_str(s, expected, doc, &v);
 		} else {
 			to = x % (cur + 3);
-			ret = store_policy_rollback(s, to, expected, "m", &v);
+			ret = store_policy_rollback(s, to, expected, "m", NULL, &v);
 			snprintf(doc, sizeof(doc), "%s", to >= 1 && to <= cur ? model[to] : "");
 		}
 		if (expected != cur) {
