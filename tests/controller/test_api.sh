@@ -16,8 +16,7 @@ for t in curl jq openssl; do
 	command -v $t >/dev/null || { echo "test_api: needs $t"; echo "0 passed, 1 failed"; exit 1; }
 done
 tmp=$(mktemp -d /tmp/test_api.XXXXXX)
-PID=
-passed=0 failed=0
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -26,62 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $what" >&2
-	fi
-}
-
-# start DB [options...]: runs the controller in the foreground on a free
-# port; sets PID, PORT and URL.
-start() {
-	local db=$1; shift
-	: >"$tmp/log"
-	"$BIN" --listen 127.0.0.1:0 --db "$db" -f "$@" >"$tmp/log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do
-		PORT=$(sed -n 's/^listening on .* port \([0-9]*\).*/\1/p' "$tmp/log")
-		[ -n "$PORT" ] && break
-		sleep 0.05
-	done
-	URL=http://127.0.0.1:$PORT
-}
-
-stop() {	# SIGTERM, then the log must show no sanitizer report
-	kill "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-	check "clean stop (no sanitizer report)" \
-		bash -c "! grep -qE 'Sanitizer|runtime error' '$tmp/log'"
-}
-
-# req METHOD PATH [BODY|@FILE] [TOKEN] [curl args...]: sets CODE and OUT.
-req() {
-	local method=$1 path=$2 body=${3-} tok=${4-}
-	shift 4 2>/dev/null || shift $#
-	local args=(-s -o "$tmp/out" -w '%{http_code}' -X "$method")
-	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
-	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
-	CODE=$(curl "${args[@]}" "$@" "$URL$path")
-	OUT=$(cat "$tmp/out")
-}
-
-jqo() { jq -r "$1" <<<"$OUT"; }
-
 doc() {	# doc N: a small valid policy, different per N
 	printf 'version: 1\n# revision %s\ngroups: [g1, g2]\nusers: {u1: {groups: [g1]}}\ndefault: allow\n' "$1"
 }
 apply_body() {	# apply_body N EXPECTED
 	jq -cn --arg d "$(doc "$1")" --argjson e "$2" \
 		'{document: $d, expected_version: $e, comment: "test"}'
-}
-audit_count() {	# audit_count ACTION
-	req GET "/api/v1/audit?limit=1000" "" "$ADMIN"
-	jq "[.entries[] | select(.action == \"$1\")] | length" <<<"$OUT"
 }
 version_count() {
 	req GET "/api/v1/policy/versions?limit=1000" "" "$ADMIN"

@@ -24,8 +24,8 @@ if [ -z "$CHROMIUM" ]; then
 	exit 0
 fi
 tmp=$(mktemp -d /tmp/test_dashboard.XXXXXX)
-PID=
-passed=0 failed=0
+CHECK_OK=1
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null
@@ -33,33 +33,6 @@ cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok - $what"
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $what" >&2
-	fi
-}
-
-# req METHOD PATH [BODY] [TOKEN] [curl args...]: sets CODE and OUT.
-req() {
-	local method=$1 path=$2 body=${3-} tok=${4-}
-	shift 4 2>/dev/null || shift $#
-	local args=(-s -o "$tmp/out" -w '%{http_code}' -X "$method")
-	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
-	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
-	CODE=$(curl "${args[@]}" "$@" "$URL$path")
-	OUT=$(cat "$tmp/out")
-}
-
-audit_count() {	# audit_count ACTION
-	req GET "/api/v1/audit?limit=1000" "" "$ADMIN"
-	jq "[.entries[] | select(.action == \"$1\")] | length" <<<"$OUT"
-}
 
 # browse URL BUDGET_MS [chromium args]: the DOM after the page's scripts
 # ran for BUDGET_MS of virtual time in $tmp/dom.raw, one line per element
@@ -81,15 +54,7 @@ row() {
 }
 
 # ---- a controller with a policy, two nodes and their telemetry -------------
-"$BIN" --listen 127.0.0.1:0 --db "$tmp/c.db" -f --insecure-http \
-	--admin-token-file "$tmp/admin.tok" >"$tmp/log" 2>&1 &
-PID=$!
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/^listening on .* port \([0-9]*\).*/\1/p' "$tmp/log")
-	[ -n "$PORT" ] && break
-	sleep 0.05
-done
-URL=http://127.0.0.1:$PORT
+start "$tmp/c.db" --insecure-http --admin-token-file "$tmp/admin.tok"
 check "controller starts" test -n "$PORT"
 ADMIN=$(cat "$tmp/admin.tok")
 

@@ -24,31 +24,11 @@ result() { tail -n 1 "$EG_TMP/$1.log"; }
 path_state() { fab_path_field "$1" "$2" state; }
 path_is_up() { [ "$(path_state "$1" "$2")" = up ]; }
 
-# acc's /metrics: scrape NAME into $EG_TMP/NAME.prom (promtool checks it);
-# mval NAME SERIES its value; mdelta FROM TO SERIES how far it moved.
-ACC_METRICS=127.0.0.1:9586
-fetch() { nsx "$NS_ACC" curl -sS -m 5 -o "$EG_TMP/$1.prom" "http://$ACC_METRICS/metrics"; }
-scrape() {
-	fetch "$1" || fail "scrape acc's /metrics ($1)"
-	if command -v promtool >/dev/null 2>&1; then
-		check "promtool check metrics ($1)" sh -c "promtool check metrics <'$EG_TMP/$1.prom'"
-	fi
-}
-mval() { awk -v s="$2" '$1 == s { printf "%.0f", $2; exit }' "$EG_TMP/$1.prom"; }
-mdelta() { echo $(( $(mval "$2" "$3") - $(mval "$1" "$3") )); }
-path_m() { echo "egress_path_$1{peer=\"$2\",path=\"$3\"}"; }
+# acc's /metrics: scrape, mval, mdelta, path_m, check_rtt, flows_agree
+# (tests/netns/fabric_node.sh).
 state_m() { echo "egress_path_state{peer=\"$1\",path=\"$2\",state=\"$3\"}"; }
 FAILOVER_PATH='egress_failovers_total{kind="same_egress",reason="path_down"}'
 FAILOVER_EGRESS='egress_failovers_total{kind="other_egress",reason="egress_down"}'
-check_rtt() {	# check_rtt PEER PATH LO HI: the RTT gauge (s) in m0 in [LO, HI]
-	local v; v=$(awk -v s="$(path_m rtt_seconds "$1" "$2")" '$1 == s { print $2 }' "$EG_TMP/m0.prom")
-	check "metrics: $1 via $2 RTT ${v}s in [$3, $4]" \
-		awk -v v="$v" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
-}
-flows_agree() {	# flows_agree NAME: egress_flows_active = what egressctl lists
-	fetch "$1" && [ "$(mval "$1" egress_flows_active)" = \
-	  "$(ctl_json flows "$IF_ACC" --limit 0 | jq '.flows | length')" ]
-}
 
 fabric_topology_up
 fabric_servers_up

@@ -31,30 +31,8 @@ check_steer() {
 	check_eq "$1: egress" "$(flow_egress "$2" "$3" "$4")" "$6"
 }
 
-# acc's /metrics: scrape NAME into $EG_TMP/NAME.prom (promtool checks it);
-# mval NAME SERIES its value; mdelta FROM TO SERIES how far it moved.
-ACC_METRICS=127.0.0.1:9586
-fetch() { nsx "$NS_ACC" curl -sS -m 5 -o "$EG_TMP/$1.prom" "http://$ACC_METRICS/metrics"; }
-scrape() {
-	fetch "$1" || fail "scrape acc's /metrics ($1)"
-	if command -v promtool >/dev/null 2>&1; then
-		check "promtool check metrics ($1)" sh -c "promtool check metrics <'$EG_TMP/$1.prom'"
-	fi
-}
-mval() { awk -v s="$2" '$1 == s { printf "%.0f", $2; exit }' "$EG_TMP/$1.prom"; }
-mdelta() { echo $(( $(mval "$2" "$3") - $(mval "$1" "$3") )); }
-path_m() { echo "egress_path_$1{peer=\"$2\",path=\"$3\"}"; }
-# check_rtt PEER PATH LO HI: the path's RTT gauge (seconds) in [LO, HI].
-check_rtt() {
-	local v; v=$(awk -v s="$(path_m rtt_seconds "$1" "$2")" '$1 == s { print $2 }' "$EG_TMP/m0.prom")
-	check "metrics: $1 via $2 RTT ${v}s in [$3, $4]" \
-		awk -v v="$v" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'
-}
-# flows_agree NAME: egress_flows_active equals the flows egressctl lists.
-flows_agree() {
-	fetch "$1" && [ "$(mval "$1" egress_flows_active)" = \
-	  "$(ctl_json flows "$IF_ACC" --limit 0 | jq '.flows | length')" ]
-}
+# acc's /metrics: scrape, mval, mdelta, path_m, check_rtt, flows_agree
+# (tests/netns/fabric_node.sh).
 
 fabric_topology_up
 fabric_servers_up
