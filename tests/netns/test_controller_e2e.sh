@@ -4,8 +4,11 @@
 # egressd that enrolls with a one-time token and long-polls. Apply -> the
 # node runs the new version; a stale expected version and a bad policy are
 # refused with nothing stored; rollback is a new version the node runs too;
-# the controller down -> the node keeps its policy, also across a restart,
-# and catches up when the controller returns.
+# the controller down -> the node keeps its policy and keeps forwarding a
+# wireguard-go client's traffic to an "internet" host (local breakout,
+# NAT from its pool), also across a node restart, and catches up when the
+# controller returns: the new version (default deny) then refuses a new
+# session, so the catch-up is seen in the traffic too.
 # Usage: tests/netns/test_controller_e2e.sh BUILD
 . "$(dirname "$0")/lib.sh"
 
@@ -16,18 +19,35 @@ URL=http://127.0.0.1:$PORT
 STATE=$EG_TMP/state
 CTL=$EG_BUILD/egressctl
 
-ns_add "$NS"
-ip -n "$NS" link set lo up
-key_new acc1
+CLI=$EG_P-cli
+INET=$EG_P-inet
+CIF=$(ifname c)
+SERVER=203.0.113.10
+ns_add "$NS" "$CLI" "$INET"
+key_new acc1; key_new cli
 PUB=$(pub acc1)
+# cli 198.18.7.2 -- 198.18.7.1 node (acc1) 198.18.7.5 -- 198.18.7.6 inet
+veth_add "$NS" c0 "$CLI" n0
+addr_add "$NS" c0 198.18.7.1/30
+addr_add "$CLI" n0 198.18.7.2/30
+veth_add "$NS" i0 "$INET" n0
+addr_add "$NS" i0 198.18.7.5/30
+addr_add "$INET" n0 198.18.7.6/30
+addr_add "$INET" lo "$SERVER/32"
+ip -n "$INET" route add 198.51.100.0/28 via 198.18.7.5
+ip -n "$NS" route add 203.0.113.0/24 via 198.18.7.6
+nsx "$NS" sysctl -qw net.ipv4.ip_forward=1 >/dev/null	# breakout: TUN -> i0
 
 policy() {	# policy FILE DEFAULT_VERDICT
 	cat >"$1" <<EOF
 version: 1
 regions: {eu: {countries: [DE]}}
 nodes:
-  acc1: {region: eu, roles: [access, egress], key: "$PUB", links: [{name: internet}]}
+  acc1: {region: eu, roles: [access, egress], key: "$PUB", listen_port: 51820,
+         links: [{name: internet}]}
 pools: {default: {acc1: [198.51.100.0/28]}}
+users:
+  alice: {devices: [{name: laptop, key: "$(pub cli)", addresses: [100.64.1.2/32]}]}
 default: $2
 EOF
 }
@@ -52,6 +72,24 @@ start_node() {	# start_node [--enroll TOKEN]
 	NPID=$EG_PID
 	eg_wait_uapi "$NPID" "$IFN" || die "egressd did not start"
 	nsx "$NS" wg set "$IFN" private-key "$(keyfile acc1)"
+	# The pool is NATed by egressd: replies to it go into its TUN.
+	ip -n "$NS" link set "$IFN" up
+	ip -n "$NS" route replace 198.51.100.0/28 dev "$IFN"
+	nsx "$NS" sysctl -qw "net.ipv4.conf.$IFN.rp_filter=0" >/dev/null
+}
+# client_peer: (re)sets the client's one peer, so a restarted node gets a
+# fresh handshake at the first packet.
+client_peer() {
+	nsx "$CLI" wg set "$CIF" peer "$PUB" remove
+	nsx "$CLI" wg set "$CIF" private-key "$(keyfile cli)" peer "$PUB" \
+		endpoint 198.18.7.1:51820 allowed-ips 0.0.0.0/0
+}
+start_client() {
+	start_wggo "$CLI" "$CIF"
+	addr_add "$CLI" "$CIF" 100.64.1.2/32
+	ip -n "$CLI" link set "$CIF" up
+	ip -n "$CLI" route add 203.0.113.0/24 dev "$CIF"
+	client_peer
 }
 
 start_controller
@@ -62,6 +100,8 @@ check_match "one-time enrollment token" "$token" '^ege_'
 start_node --enroll "$token"
 wait_for 5 "the node runs version 1" node_runs 1
 check "node credential saved 0600" test "$(stat -c %a "$STATE/acc1.credential")" = 600
+start_client
+check_ping "version 1: the client reaches $SERVER through the node" "$CLI" "$SERVER"
 
 eg_log "apply: the node follows"
 out=$(ctl plan "$EG_TMP/p2.yaml" 2>&1)
@@ -93,13 +133,19 @@ stop_pid "$CPID"
 sleep 1
 check "the node keeps running with the controller down" pid_alive "$NPID"
 check_eq "on version 3" "$(node_version)" 3
+check_ping "controller down: the node still forwards" "$CLI" "$SERVER"
 stop_pid "$NPID"
 start_node
 wait_for 5 "restarted node runs its saved version 3 with no controller" node_runs 3
+client_peer
+check_ping "controller down, node restarted: it forwards on its saved policy" "$CLI" "$SERVER"
 start_controller
 check_match "apply version 4 while the node waits" \
 	"$(ctl apply "$EG_TMP/p2.yaml" --expected-version 3)" 'version 4'
 wait_for 35 "the node catches up to version 4" node_runs 4
 check "it says it caught up" grep -q "caught up with controller: version 4" "$EG_TMP/$IFN.log"
+denied=$(stat_get "$IFN" sessions_denied)
+check_not "version 4 (default deny) refuses a new session" ping1 "$CLI" "$SERVER"
+check_gt "  counted as denied" "$(stat_get "$IFN" sessions_denied)" "${denied:-0}"
 
 finish
