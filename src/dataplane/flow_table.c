@@ -24,6 +24,9 @@
 #include <sys/random.h>
 
 #define REF_NIL UINT32_MAX
+/* hnext[0] of a released flow: never a ref (refs stay below 2^31), so a
+ * walk over the slots tells live flows from free ones. */
+#define REF_FREE (UINT32_MAX - 1)
 #define FLOW_MAX_ENTRIES ((size_t)1 << 30)	/* refs need one spare bit */
 /* Two keys per flow, as many buckets: chains average one key when full. */
 #define FLOW_BUCKETS_PER_FLOW 2
@@ -480,6 +483,7 @@ void flow_table_remove(struct flow_table *ft, struct flow *f)
 	flow_hash_unlink(ft, f, FLOW_DIR_ORIG);
 	flow_hash_unlink(ft, f, FLOW_DIR_REPLY);
 	flow_lru_unlink(ft, f, flow_class_of(f));
+	f->hnext[0] = REF_FREE;
 	f->lru_prev = REF_NIL;
 	f->lru_next = ft->free_head;
 	ft->free_head = flow_index(ft, f);
@@ -573,6 +577,17 @@ void flow_table_walk(struct flow_table *ft, bool (*fn)(void *ctx, struct flow *f
 			if (!fn(ctx, &ft->flows[i]))
 				return;
 	}
+}
+
+size_t flow_table_walk_slots(struct flow_table *ft, size_t from, size_t max,
+			     bool (*fn)(void *ctx, struct flow *f), void *ctx)
+{
+	size_t end = from + max < ft->fresh ? from + max : ft->fresh;
+
+	for (size_t i = from; i < end; i++)
+		if (ft->flows[i].hnext[0] != REF_FREE && !fn(ctx, &ft->flows[i]))
+			return i + 1 < ft->fresh ? i + 1 : 0;
+	return end < ft->fresh ? end : 0;
 }
 
 size_t flow_table_count(const struct flow_table *ft)

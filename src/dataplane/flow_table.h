@@ -97,6 +97,13 @@ size_t flow_table_expire(struct flow_table *ft, monotime_ns now, size_t budget,
 void flow_table_walk(struct flow_table *ft, bool (*fn)(void *ctx, struct flow *f),
 		     void *ctx);
 
+/* A walk in pieces, by slot instead of by LRU order, so the table may
+ * change between pieces: fn sees the live flows among at most max slots
+ * from slot from. Returns where the next piece starts, 0 once the walk
+ * reached the end. A flow inserted or removed between pieces is seen
+ * once or not at all. */
+size_t flow_table_walk_slots(struct flow_table *ft, size_t from, size_t max,
+			     bool (*fn)(void *ctx, struct flow *f), void *ctx);
 size_t flow_table_count(const struct flow_table *ft);
 size_t flow_table_capacity(const struct flow_table *ft);
 size_t flow_table_memory(const struct flow_table *ft);	/* bytes */

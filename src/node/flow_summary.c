@@ -1,8 +1,14 @@
 /* flow_summary: where this node's sessions egress, for the telemetry the
  * controller's dashboard shows ("egress_summary"). Active flows are
- * counted by pinned egress node, class and kind in one pass over the flow
- * table into a small fixed table keyed by ids, so a million flows cost one
- * walk and no allocation; names are resolved per row, not per flow. */
+ * counted by pinned egress node, class and kind into a small fixed table
+ * keyed by ids; names are resolved per row, not per flow.
+ *
+ * A small table is counted in one walk when telemetry asks (100,000 flows
+ * take about 2.6 ms). A big one would stall the single-threaded data path
+ * (a million flows: ~40 ms), so above SUMMARY_SYNC_MAX the node counts it
+ * in pieces of SUMMARY_STEP_SLOTS slots, one per expiry tick (250 ms), and
+ * telemetry sends the last finished pass: a million-slot table is counted
+ * every 4 s, at most ~1 ms a tick. */
 #include "node/report.h"
 
 #include <stdlib.h>
@@ -12,6 +18,8 @@
  * "other" row. Telemetry is stored up to 64 KiB, a row is ~70 bytes. */
 #define SUMMARY_ROWS  128
 #define SUMMARY_SLOTS 256		/* open addressing, at most half full */
+#define SUMMARY_SYNC_MAX   65536	/* flows counted in one walk */
+#define SUMMARY_STEP_SLOTS 65536	/* a piece of the walk in pieces */
 
 enum summary_kind {
 	SUMMARY_ACCESS,			/* pinned to another egress node */
@@ -31,6 +39,12 @@ struct summary {
 	struct summary_row slot[SUMMARY_SLOTS];
 	size_t used;
 	uint64_t other;
+};
+
+struct flow_summary_pass {
+	struct summary building, done;
+	size_t next_slot;
+	bool have_done;
 };
 
 static enum summary_kind summary_kind_of(const struct flow *f)
@@ -173,22 +187,55 @@ static json_t *summary_row_json(const struct summary_out *o)
 			 "denied", o->kind == SUMMARY_DENIED, "transit", o->kind == SUMMARY_TRANSIT);
 }
 
+static bool summary_big(const struct node *n)
+{
+	return flow_table_count(n->flows) > SUMMARY_SYNC_MAX;
+}
+
+void node_flow_summary_step(struct node *n)
+{
+	struct flow_summary_pass *ps = n->summary_pass;
+
+	if (!n->flows || (!ps && !summary_big(n)))
+		return;
+	if (!ps && !(ps = n->summary_pass = calloc(1, sizeof(*ps))))
+		return;
+	ps->next_slot = flow_table_walk_slots(n->flows, ps->next_slot, SUMMARY_STEP_SLOTS,
+					      summary_count, &ps->building);
+	if (ps->next_slot)
+		return;
+	ps->done = ps->building;
+	memset(&ps->building, 0, sizeof(ps->building));
+	ps->have_done = true;
+}
+
+void node_flow_summary_free(struct node *n)
+{
+	free(n->summary_pass);
+	n->summary_pass = NULL;
+}
+
 json_t *node_report_flow_summary(const struct node *n)
 {
 	struct summary s = { 0 };	/* ~6 KB */
+	const struct summary *use = &s;
 	struct summary_out out[SUMMARY_ROWS];
 	json_t *arr = json_array();
 	size_t count;
 
 	if (!arr || !n->policy || !n->flows)
 		return arr;
-	flow_table_walk(n->flows, summary_count, &s);
-	count = summary_resolve(n, &s, out);
+	if (!summary_big(n))
+		flow_table_walk(n->flows, summary_count, &s);
+	else if (n->summary_pass && n->summary_pass->have_done)
+		use = &n->summary_pass->done;
+	/* else: big, and the first pass is not done yet: nothing to say. */
+	count = summary_resolve(n, use, out);
 	qsort(out, count, sizeof(out[0]), summary_out_cmp);
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(arr, summary_row_json(&out[i]));
-	if (s.other)
+	if (use->other)
 		json_array_append_new(arr, summary_row_json(&(struct summary_out){
-			NULL, NULL, SUMMARY_ACCESS, s.other }));
+			NULL, NULL, SUMMARY_ACCESS, use->other }));
 	return arr;
 }

@@ -58,6 +58,7 @@ void node_destroy(struct node *n)
 		region_probe_destroy(n->regions);
 	free_peers(n->peers, n->n_peers);
 	free(n->managed_keys);
+	node_flow_summary_free(n);
 	if (n->policy)
 		policy_unref(n->policy);
 	memset(n, 0, sizeof(*n));
@@ -352,6 +353,7 @@ void node_tick(struct node *n, monotime_ns now)
 	update_utilisation(n, now);
 	if (now >= n->next_expire_at) {
 		flow_table_expire(n->flows, now, NODE_EXPIRE_BUDGET, NULL, NULL);
+		node_flow_summary_step(n);
 		n->next_expire_at = now + NODE_EXPIRE_INTERVAL;
 	}
 	wg_device_send_pending(n->dev, now);

@@ -139,6 +139,8 @@ struct node {
 
 	uint64_t counters[NODE_CTR__MAX];
 	monotime_ns next_expire_at;
+	/* flow_summary.c: the pass in pieces over a big flow table. */
+	struct flow_summary_pass *summary_pass;
 };
 
 int node_init(struct node *n, struct wg_device *dev, const char *name, FILE *events);
@@ -155,6 +157,11 @@ int node_apply_policy(struct node *n, struct policy *p, monotime_ns now, const c
  * it shared before. Entries for unknown nodes or regions, or this node,
  * are skipped; returns how many were taken. */
 size_t node_set_shared_regions(struct node *n, const json_t *metrics);
+
+/* flow_summary.c: a big flow table is summarised for telemetry in pieces,
+ * one per expiry tick, so no tick stalls the data path. */
+void node_flow_summary_step(struct node *n);
+void node_flow_summary_free(struct node *n);
 
 /* Probes, path health, flow expiry, region probes. */
 void node_tick(struct node *n, monotime_ns now);
