@@ -41,6 +41,7 @@ struct api_node_live {
 	unix_ms last_seen;
 	uint64_t running_version;
 	json_t *telemetry;		/* NULL = none */
+	unix_ms telemetry_at;		/* when this process got it; 0 = from the store */
 	monotime_ns last_write;		/* 0 = never written by us */
 	bool dirty;			/* newer than the store */
 };

@@ -108,6 +108,7 @@ static void node_seen(struct api_call *c, const uint64_t *running, json_t *telem
 	if (telemetry) {
 		json_decref(n->telemetry);
 		n->telemetry = telemetry;
+		n->telemetry_at = c->rq->wall;
 	}
 	n->dirty = true;
 	if (!n->last_write || now - n->last_write >= SECONDS(API_SEEN_WRITE_S))
@@ -246,12 +247,20 @@ static bool telemetry_ok(struct api_call *c, uint64_t *running)
 	return (!counters || counters_ok(c, counters)) && (!regions || regions_ok(c, regions));
 }
 
-static void region_metrics_add(json_t *out, const struct api_node_live *n)
+/* A node's region figures are shared while its telemetry is fresh: an
+ * egress that went quiet (down, cut off) must not keep steering others
+ * with what it measured before. Telemetry read back from the store after
+ * a restart is not fresh until the node reports again. */
+#define API_REGION_FRESH_MS (6 * 5000)	/* six telemetry periods */
+
+static void region_metrics_add(json_t *out, const struct api_node_live *n, unix_ms wall)
 {
 	const json_t *regions = n->telemetry ? json_object_get(n->telemetry, "regions") : NULL;
 	size_t i;
 	json_t *r;
 
+	if (!n->telemetry_at || wall - n->telemetry_at > API_REGION_FRESH_MS)
+		return;
 	json_array_foreach(regions, i, r)
 		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O}", "node", n->name,
 						     "region", json_object_get(r, "region"),
@@ -275,7 +284,7 @@ void api_node_telemetry(struct api_call *c)
 	out = json_array();
 	for (size_t i = 0; i < a->n_nodes; i++)
 		if (strcmp(a->nodes[i].name, c->who))
-			region_metrics_add(out, &a->nodes[i]);
+			region_metrics_add(out, &a->nodes[i], c->rq->wall);
 	api_reply_json(c->rs, 200, json_pack("{s:o}", "region_metrics", out));
 }
 

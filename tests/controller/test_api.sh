@@ -295,6 +295,12 @@ req GET /api/v1/policy "" "$ADMIN"
 check "restart: version 204" test "$(jqo .version)" = 204
 req GET /api/v1/nodes "" "$ADMIN"
 check "restart: telemetry kept" test "$(jqo '.nodes[] | select(.name == "fra1") | .running_version')" = 4
+req POST /api/v1/node/telemetry '{"running_version":4,"regions":[]}' "$CRED2" -H "X-Egress-Node: ams1"
+check "restart: fra1's stored region figures are not shared until it reports again" \
+	test "$CODE" = 200 -a "$(jqo '.region_metrics | length')" = 0
+req POST /api/v1/node/telemetry "$tel" "$CRED" -H "X-Egress-Node: fra1"
+req POST /api/v1/node/telemetry '{"running_version":4,"regions":[]}' "$CRED2" -H "X-Egress-Node: ams1"
+check "  and are once it does" test "$(jqo '.region_metrics[0].node')" = fra1
 
 # ---- kill -9 during a burst of 200 applies ----------------------------------
 : >"$tmp/acked"
