@@ -556,7 +556,8 @@ static void daemon_agent_policy(struct daemon *d, uint64_t version, const char *
 			 (unsigned long long)version);
 		/* Shared figures are keyed by names: take them into the new view. */
 		if (d->region_metrics)
-			node_set_shared_regions(&d->node, d->region_metrics);
+			node_set_shared_regions(&d->node, d->region_metrics,
+						d->region_metrics_at);
 	}
 	agent_policy_result(d->agent, version, ret == 0, why);
 }
@@ -574,7 +575,8 @@ static void daemon_agent_event(struct daemon *d)
 	m = agent_take_region_metrics(d->agent);
 	if (!m)
 		return;
-	taken = node_set_shared_regions(&d->node, m);
+	d->region_metrics_at = monotime_now();
+	taken = node_set_shared_regions(&d->node, m, d->region_metrics_at);
 	if (!d->region_metrics || json_array_size(m) != json_array_size(d->region_metrics))
 		log_info("%s: controller region metrics: %zu entries, %zu used", d->ifname,
 			 json_array_size(m), taken);

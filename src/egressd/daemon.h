@@ -43,6 +43,7 @@ struct daemon {
 	char node_name[64];
 	const char *events_path;
 	json_t *region_metrics;		/* the controller's latest, or NULL */
+	monotime_ns region_metrics_at;	/* when it came */
 };
 int daemon_open_metrics(struct daemon *d, const char *listen);
 

@@ -354,6 +354,7 @@ void node_tick(struct node *n, monotime_ns now)
 	if (now >= n->next_expire_at) {
 		flow_table_expire(n->flows, now, NODE_EXPIRE_BUDGET, NULL, NULL);
 		node_flow_summary_step(n);
+		node_shared_regions_age(n, now);
 		n->next_expire_at = now + NODE_EXPIRE_INTERVAL;
 	}
 	wg_device_send_pending(n->dev, now);

@@ -139,6 +139,7 @@ struct node {
 
 	uint64_t counters[NODE_CTR__MAX];
 	monotime_ns next_expire_at;
+	monotime_ns shared_regions_at;		/* region_share.c; 0 = none */
 	/* flow_summary.c: the pass in pieces over a big flow table. */
 	struct flow_summary_pass *summary_pass;
 };
@@ -155,8 +156,12 @@ int node_apply_policy(struct node *n, struct policy *p, monotime_ns now, const c
 /* region_share.c: the controller's per-region egress metrics
  * ([{"node","region","rtt_ms","loss_pct"}], docs/api.md) replace what
  * it shared before. Entries for unknown nodes or regions, or this node,
- * are skipped; returns how many were taken. */
-size_t node_set_shared_regions(struct node *n, const json_t *metrics);
+ * are skipped; returns how many were taken. They are dropped once older
+ * than NODE_SHARED_REGIONS_TTL (the controller unreachable meanwhile):
+ * received_at is when the controller sent them. */
+#define NODE_SHARED_REGIONS_TTL SECONDS(60)
+size_t node_set_shared_regions(struct node *n, const json_t *metrics, monotime_ns received_at);
+void node_shared_regions_age(struct node *n, monotime_ns now);
 
 /* flow_summary.c: a big flow table is summarised for telemetry in pieces,
  * one per expiry tick, so no tick stalls the data path. */

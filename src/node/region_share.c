@@ -38,16 +38,26 @@ static bool share_one(struct node *n, const json_t *e)
 	return true;
 }
 
-size_t node_set_shared_regions(struct node *n, const json_t *metrics)
+size_t node_set_shared_regions(struct node *n, const json_t *metrics, monotime_ns received_at)
 {
 	size_t i, taken = 0;
 	const json_t *e;
 
 	for (size_t k = 0; k < n->n_peers; k++)
 		n->peers[k].n_shared_regions = 0;
+	n->shared_regions_at = 0;
 	if (!n->policy || !json_is_array(metrics))
 		return 0;
 	json_array_foreach(metrics, i, e)
 		taken += share_one(n, e);
+	n->shared_regions_at = taken ? received_at : 0;
 	return taken;
+}
+
+/* From node_tick: figures the controller has not renewed for a minute
+ * (it is unreachable) describe a network that may have changed since. */
+void node_shared_regions_age(struct node *n, monotime_ns now)
+{
+	if (n->shared_regions_at && now - n->shared_regions_at > NODE_SHARED_REGIONS_TTL)
+		node_set_shared_regions(n, NULL, 0);
 }

@@ -153,12 +153,19 @@ bool policy_build_name(struct policy_build *b, enum policy_kind kind,
 	return false;
 }
 
-char *policy_build_path(struct policy_build *b, const char *rel)
+char *policy_build_path(struct policy_build *b, const struct doc_node *at, const char *what)
 {
-	const char *dir = b->base_dir;
+	const char *dir = b->base_dir, *rel = at->str;
 	size_t dl, rl = strlen(rel);
 	char *out;
 
+	if (!dir && rel[0] != '/') {
+		policy_diag_at(b->diag, at, "%s \"%s\": a relative path cannot be sent through "
+			       "the controller (nodes load the policy from their state folder); "
+			       "use an absolute path present on the controller and every node",
+			       what, rel);
+		return NULL;
+	}
 	if (rel[0] == '/' || !dir || !dir[0] || !strcmp(dir, "."))
 		return policy_arena_strndup(b->arena, rel, rl);
 	dl = strlen(dir);

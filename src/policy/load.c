@@ -87,7 +87,7 @@ static void load_geoip(struct policy_build *b, const struct doc_node *n)
 	if (!n || !policy_val_scalar(b->diag, n, "geoip"))
 		return;
 	b->geoip_at = n;
-	b->geoip_path = policy_build_path(b, n->str);
+	b->geoip_path = policy_build_path(b, n, "geoip file");
 	if (!b->geoip_path)
 		return;
 	if (!policy_geoip_open(&c->geoip, b->geoip_path, msg, sizeof(msg)))

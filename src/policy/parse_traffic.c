@@ -230,7 +230,7 @@ static void prefix_line(struct policy_build *b, const struct doc_node *at, const
 
 void policy_parse_prefix_file(struct policy_build *b, const struct doc_node *at, uint32_t set)
 {
-	char *path = policy_build_path(b, at->str), msg[256], *buf;
+	char *path = policy_build_path(b, at, "prefix file"), msg[256], *buf;
 	struct cursor c;
 	unsigned lineno = 0;
 	size_t len = 0;

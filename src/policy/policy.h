@@ -243,7 +243,10 @@ void policy_errors_free(struct policy_errors *e);
  * document's folder. Needs crypto_init() (the digest is BLAKE2s).
  * Returns NULL and fills errs (all errors found) on failure. */
 struct policy *policy_load_file(const char *path, struct policy_errors *errs);
-/* The same from memory; name is used in messages and base_dir for paths. */
+/* The same from memory; name is used in messages and base_dir for paths.
+ * base_dir NULL: a document without its folder (the controller's, which
+ * nodes load from their own state folder): a relative prefix_files or
+ * geoip path is an error, since no node could find it. */
 struct policy *policy_load_buffer(const char *name, const char *buf, size_t len,
 				  const char *base_dir, struct policy_errors *errs);
 

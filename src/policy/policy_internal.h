@@ -100,7 +100,9 @@ bool policy_build_refs(struct policy_build *b, enum policy_kind kind,
 bool policy_build_name(struct policy_build *b, enum policy_kind kind,
 		       const struct doc_node *at, const char *name, uint32_t index);
 /* Joins a path from the document with its folder (arena string). */
-char *policy_build_path(struct policy_build *b, const char *rel);
+/* A path the document names at `at`, relative to its folder; NULL after
+ * an error (a relative path without a folder) or out of memory. */
+char *policy_build_path(struct policy_build *b, const struct doc_node *at, const char *what);
 const char *policy_kind_name(enum policy_kind kind);
 
 void policy_parse_settings(struct policy_build *b, const struct doc_node *n);

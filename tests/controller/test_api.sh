@@ -80,6 +80,9 @@ req POST /api/v1/policy/apply "$(jq -cn '{document: "version: 1\nusers: {u1: {gr
 	expected_version: 1, name: "ops.yaml"}')" "$ADMIN"
 check "apply invalid: 422 named by name" test "$CODE" = 422 -a \
 	"$(jqo '.errors[0]' | cut -d: -f1)" = ops.yaml
+req POST /api/v1/policy/apply "$(jq -cn '{document: "version: 1\ndestinations:\n  o365: {prefix_files: [o365.txt]}\ndefault: allow\n", expected_version: 1}')" "$ADMIN"
+check "a relative prefix file cannot go through the controller: 422 at its position" \
+	test "$CODE" = 422 -a "$(jqo '.errors[0]' | cut -d: -f1-3)" = policy.yaml:3:25
 req POST /api/v1/policy/apply "$(apply_body 2 0)" "$ADMIN"
 check "stale expected version: 409" test "$CODE" = 409 -a "$(jqo .current_version)" = 1
 check "nothing stored by 422/409" test "$(version_count)" = 1

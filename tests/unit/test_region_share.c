@@ -148,7 +148,7 @@ static void test_shared_figures_decide(void)
 	c = candidate(&b, &d, "nyc1");
 	CHECK(c && c->region_rtt_ms < 0 && c->region_source == ROUTE_REGION_UNKNOWN);
 
-	CHECK(node_set_shared_regions(&b.node, m) == 3);
+	CHECK(node_set_shared_regions(&b.node, m, b.now) == 3);
 	decide_us(&b, &d);
 	CHECK(!strcmp(chosen(&b, &d), "nyc1"));
 	c = candidate(&b, &d, "nyc1");
@@ -176,7 +176,8 @@ static void test_shared_figures_decide(void)
 	bed_down(&b);
 }
 
-/* An empty or absent list clears what was shared; a reload keeps it. */
+/* An empty or absent list clears what was shared; a reload keeps it;
+ * figures not renewed for NODE_SHARED_REGIONS_TTL are dropped. */
 static void test_replace_and_reload(void)
 {
 	struct node_session_decision d;
@@ -187,14 +188,22 @@ static void test_replace_and_reload(void)
 
 	if (!m || !bed_up(&b))
 		return;
-	CHECK(node_set_shared_regions(&b.node, m) == 3);
+	CHECK(node_set_shared_regions(&b.node, m, b.now) == 3);
 	p = load();
 	CHECK(p && node_apply_policy(&b.node, p, b.now, &why) == 0);
 	policy_unref(p);
 	decide_us(&b, &d);
 	CHECK(!strcmp(chosen(&b, &d), "nyc1"));
-	CHECK(node_set_shared_regions(&b.node, empty) == 0);
-	CHECK(node_set_shared_regions(&b.node, NULL) == 0);
+	node_tick(&b.node, b.now + NODE_SHARED_REGIONS_TTL - SECONDS(1));
+	decide_us(&b, &d);
+	CHECK(candidate(&b, &d, "nyc1") && candidate(&b, &d, "nyc1")->region_source ==
+	      ROUTE_REGION_CONTROLLER);
+	node_tick(&b.node, b.now + NODE_SHARED_REGIONS_TTL + SECONDS(1));
+	decide_us(&b, &d);
+	CHECK(candidate(&b, &d, "nyc1") && candidate(&b, &d, "nyc1")->region_rtt_ms < 0);
+	CHECK(node_set_shared_regions(&b.node, m, b.now) == 3);
+	CHECK(node_set_shared_regions(&b.node, empty, b.now) == 0);
+	CHECK(node_set_shared_regions(&b.node, NULL, b.now) == 0);
 	decide_us(&b, &d);
 	CHECK(candidate(&b, &d, "nyc1") && candidate(&b, &d, "nyc1")->region_rtt_ms < 0);
 	json_decref(m);
