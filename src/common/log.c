@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_prefix = "egress";
@@ -58,4 +59,19 @@ bool log_ratelimit_allow(struct log_ratelimit *rl)
 	}
 	rl->tokens--;
 	return true;
+}
+
+void log_library_line(struct log_ratelimit *rl, enum log_level level, const char *what,
+		      const char *fmt, va_list ap)
+{
+	char line[256];
+	size_t len;
+
+	if (level > log_level || !log_ratelimit_allow(rl))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	log_msg(level, "%s: %s", what, line);
 }

@@ -4,6 +4,7 @@
 #ifndef EGRESS_LOG_H
 #define EGRESS_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +28,12 @@ struct log_ratelimit {
 	uint32_t suppressed;
 };
 bool log_ratelimit_allow(struct log_ratelimit *rl);
+
+/* A library's own message (printf-style, perhaps ending in a newline) as
+ * one rate-limited "what: message" line: for callbacks such as
+ * libmicrohttpd's, which a client can make talk. */
+void log_library_line(struct log_ratelimit *rl, enum log_level level, const char *what,
+		      const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 #define log_ratelimited(level, ...) do {				\
 		static struct log_ratelimit rl_;			\

@@ -56,15 +56,10 @@ struct api_http {
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char line[256];
-	size_t len;
+	static struct log_ratelimit rl;
 
 	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	len = strlen(line);
-	if (len && line[len - 1] == '\n')
-		line[len - 1] = '\0';
-	log_ratelimited(LOG_LVL_WARN, "http: %s", line);
+	log_library_line(&rl, LOG_LVL_WARN, "http", fmt, ap);
 }
 
 static unix_ms wall_ms(void)

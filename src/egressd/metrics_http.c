@@ -19,16 +19,10 @@
 __attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char line[256];
-	size_t len;
+	static struct log_ratelimit rl;	/* a client can make MHD talk */
 
 	(void)cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	len = strlen(line);
-	if (len && line[len - 1] == '\n')
-		line[len - 1] = '\0';
-	/* A client can trigger these (bad requests, limits hit). */
-	log_ratelimited(LOG_LVL_WARN, "metrics: %s", line);
+	log_library_line(&rl, LOG_LVL_WARN, "metrics", fmt, ap);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,

@@ -477,13 +477,16 @@ static bool endpoint_same(const struct wg_endpoint *a, const struct wg_endpoint 
 static void count_path_rx(struct node_peer *np, const struct flow *f,
 			  const struct wg_endpoint *from, uint16_t len)
 {
-	struct node_path *path = NULL;
+	struct node_path *pinned = f && f->data.node_id == np->id && f->data.path < np->n_paths ?
+				   &np->paths[f->data.path] : NULL;
+	struct node_path *path = pinned && endpoint_same(&pinned->ep, from) ? pinned : NULL;
 
+	/* Usually the pinned path; else search (a reply on another path). */
 	for (size_t k = 0; k < np->n_paths && !path; k++)
 		if (endpoint_same(&np->paths[k].ep, from))
 			path = &np->paths[k];
-	if (!path && f && f->data.node_id == np->id && f->data.path < np->n_paths)
-		path = &np->paths[f->data.path];
+	if (!path)
+		path = pinned;
 	if (!path)
 		return;
 	path->rx_packets++;
